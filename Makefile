@@ -1,0 +1,69 @@
+# Human entry points. Every target bootstraps the virtualenv it needs (Python 3.12, as Lambda).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+ARCH ?= x86_64
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+
+PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+
+.PHONY: help setup serve test check lint format typecheck unit validate build size bench models events clean
+
+help:
+	@echo "make serve   - local API on http://127.0.0.1:3000 serving the shipped models"
+	@echo "make test    - lint, type-check and the whole test suite"
+	@echo "make build   - sam build (ARCH=arm64 for Graviton)"
+	@echo "make bench   - benchmarks, writes bench/out/report.{json,md}"
+
+$(BIN)/.stamp: pyproject.toml layers/runtime/requirements.txt
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (Lambda's python3.12 runtime); install it or set PYTHON312=" >&2; exit 1; }
+	test -x $(BIN)/python || "$(PYTHON312)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.stamp
+
+serve: setup
+	$(BIN)/lambdaserve serve
+
+test: setup check unit
+
+check: lint typecheck
+
+lint: setup
+	$(BIN)/ruff check src tests functions scripts
+	$(BIN)/ruff format --check src tests functions scripts
+
+format: setup
+	$(BIN)/ruff format src tests functions scripts
+	$(BIN)/ruff check --fix src tests functions scripts
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest
+
+validate: setup
+	sam validate --lint
+
+build: setup
+	LAMBDA_ARCH=$(ARCH) sam build --parameter-overrides Architecture=$(ARCH)
+
+size: build
+	$(BIN)/python scripts/package_size.py
+
+bench: setup
+	$(BIN)/python -m bench
+
+models: setup
+	$(BIN)/python scripts/train_models.py
+
+events: setup
+	$(BIN)/python scripts/make_events.py
+
+clean:
+	rm -rf .aws-sam bench/out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,25 @@
+"""Lambda entry point of the index function: server-wide routes and API Gateway's catch-all.
+
+TF Serving colon paths (`/v1/models/iris:predict`) cannot have their own route key, so
+they arrive here and are forwarded to the model's own function.
+"""
+
+from typing import Any
+
+from mangum import Mangum
+
+from lambdaserve.forward import Forwarder
+from lambdaserve.rest.app import create_index_app
+from lambdaserve.settings import Settings
+
+settings = Settings.from_env()
+app = create_index_app(settings)
+_http = Mangum(app, lifespan="off")
+_forward = Forwarder.from_json(settings.model_functions)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    function = _forward.target(event)
+    if function is not None:
+        return _forward(function, event)
+    return _http(event, context)

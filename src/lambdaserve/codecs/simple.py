@@ -1,0 +1,101 @@
+"""The seed-style protocol: `{"features": [...]}`, `{"features": {name: value}}` or
+`{"instances": [...]}`.
+
+Responses carry the prediction plus, for classifiers, the class label name and probabilities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lambdaserve.codecs.arrays import numeric_array
+from lambdaserve.errors import InvalidInput
+from lambdaserve.inference import InferenceRequest, InferenceResponse
+from lambdaserve.repository import ModelManifest
+
+
+def rows_from_named(named: dict[str, Any], manifest: ModelManifest, where: str) -> list[Any]:
+    """Order a {feature name: value} object by the model's feature names."""
+    index = manifest.feature_index
+    if not index:
+        raise InvalidInput(f"{where}: model {manifest.name!r} has no feature names; send a list")
+    unknown = [k for k in named if k not in index]
+    if unknown:
+        raise InvalidInput(f"{where}: unknown feature(s) {', '.join(map(repr, unknown[:5]))}")
+    missing = [n for n in manifest.feature_names if n not in named]
+    if missing:
+        raise InvalidInput(f"{where}: missing feature(s) {', '.join(map(repr, missing[:5]))}")
+    return [named[n] for n in manifest.feature_names]
+
+
+def _single_input(manifest: ModelManifest) -> str:
+    if len(manifest.inputs) != 1:
+        raise InvalidInput(f"model {manifest.name!r} has several inputs; use the V2 protocol")
+    return manifest.inputs[0].name
+
+
+def _check_width(array: np.ndarray, manifest: ModelManifest, what: str) -> None:
+    width = manifest.inputs[0].shape[-1]
+    if array.ndim != 2 or (width >= 0 and array.shape[1] != width):
+        got = array.shape[1] if array.ndim == 2 else "a different shape"
+        raise InvalidInput(f"{what}: model {manifest.name!r} expects {width} features, got {got}")
+
+
+def decode(body: Any, manifest: ModelManifest) -> tuple[InferenceRequest, bool]:
+    """The neutral request, and whether the caller sent a single row (`features`)."""
+    if not isinstance(body, dict):
+        raise InvalidInput('body must be a JSON object with "features" or "instances"')
+    name = _single_input(manifest)
+    if ("features" in body) == ("instances" in body):
+        raise InvalidInput('body must have exactly one of "features" or "instances"')
+    single = "features" in body
+    if single:
+        features = body["features"]
+        if isinstance(features, dict):
+            features = rows_from_named(features, manifest, "features")
+        if not isinstance(features, list) or not features:
+            raise InvalidInput('"features" must be a non-empty list or an object of named features')
+        rows: list[Any] = [features]
+    else:
+        instances = body["instances"]
+        if not isinstance(instances, list) or not instances:
+            raise InvalidInput('"instances" must be a non-empty list of rows')
+        rows = [
+            rows_from_named(r, manifest, f"instances[{i}]") if isinstance(r, dict) else r
+            for i, r in enumerate(instances)
+        ]
+    what = "features" if single else "instances"
+    array = numeric_array(rows, what)
+    _check_width(array, manifest, what)
+    return InferenceRequest(inputs={name: array}), single
+
+
+def encode(response: InferenceResponse, manifest: ModelManifest, single: bool) -> dict[str, Any]:
+    rows = _rows(response, manifest)
+    head: dict[str, Any] = {"model": response.model_name, "version": response.model_version}
+    if single:
+        return {**head, **rows[0]}
+    return {**head, "predictions": rows}
+
+
+def _rows(response: InferenceResponse, manifest: ModelManifest) -> list[dict[str, Any]]:
+    outputs = response.outputs
+    if manifest.is_classifier and "label" in outputs and "probabilities" in outputs:
+        labels = outputs["label"].tolist()
+        proba = outputs["probabilities"]
+        names = manifest.class_labels or tuple(str(i) for i in range(proba.shape[1]))
+        best = proba.max(axis=1).tolist()
+        return [
+            {
+                "prediction": label,
+                "label": names[label] if 0 <= label < len(names) else str(label),
+                "probability": p,
+                "probabilities": dict(zip(names, row, strict=False)),
+            }
+            for label, p, row in zip(labels, best, proba.tolist(), strict=True)
+        ]
+    first = outputs[manifest.outputs[0].name]
+    values = first.reshape(first.shape[0], -1)
+    return [{"prediction": v[0] if len(v) == 1 else v} for v in values.tolist()]

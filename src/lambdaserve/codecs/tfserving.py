@@ -1,0 +1,175 @@
+"""TensorFlow Serving REST: predict in row (`instances`) and columnar (`inputs`) formats,
+classify/regress over named-feature examples, model status and metadata.
+
+Response shapes follow TF Serving so unmodified TF Serving clients parse them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lambdaserve.codecs.arrays import numeric_array
+from lambdaserve.codecs.simple import rows_from_named
+from lambdaserve.errors import InvalidInput
+from lambdaserve.inference import InferenceRequest, InferenceResponse
+from lambdaserve.repository import ModelManifest
+
+SIGNATURE = "serving_default"
+VERBS = ("predict", "classify", "regress")
+_TF_DTYPES = {
+    "BOOL": "DT_BOOL",
+    "INT8": "DT_INT8",
+    "INT16": "DT_INT16",
+    "INT32": "DT_INT32",
+    "INT64": "DT_INT64",
+    "UINT8": "DT_UINT8",
+    "UINT16": "DT_UINT16",
+    "UINT32": "DT_UINT32",
+    "UINT64": "DT_UINT64",
+    "FP16": "DT_HALF",
+    "FP32": "DT_FLOAT",
+    "FP64": "DT_DOUBLE",
+    "BYTES": "DT_STRING",
+}
+
+
+@dataclass(frozen=True)
+class TFRequest:
+    inference: InferenceRequest
+    verb: str
+    columnar: bool
+
+
+def split_verb(segment: str) -> tuple[str, str]:
+    """`iris:predict` -> ("iris", "predict")."""
+    target, sep, verb = segment.rpartition(":")
+    if not sep or not target:
+        raise InvalidInput(f"expected <name>:predict, :classify or :regress, got {segment!r}")
+    if verb not in VERBS:
+        raise InvalidInput(f"unsupported method {verb!r}; use one of {', '.join(VERBS)}")
+    return target, verb
+
+
+def decode(body: Any, verb: str, manifest: ModelManifest) -> TFRequest:
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object")
+    signature = body.get("signature_name", SIGNATURE)
+    if signature not in (SIGNATURE, ""):
+        raise InvalidInput(f"unknown signature_name {signature!r}; this model has {SIGNATURE!r}")
+    if verb != "predict":
+        return TFRequest(_decode_examples(body, verb, manifest), verb, columnar=False)
+    if ("instances" in body) == ("inputs" in body):
+        raise InvalidInput('request must have exactly one of "instances" or "inputs"')
+    names = [t.name for t in manifest.inputs]
+    if "instances" in body:
+        inputs = _decode_rows(body["instances"], names)
+    else:
+        inputs = _decode_columns(body["inputs"], names)
+    return TFRequest(InferenceRequest(inputs=inputs), verb, columnar="inputs" in body)
+
+
+def _decode_rows(instances: Any, names: list[str]) -> dict[str, np.ndarray]:
+    if not isinstance(instances, list) or not instances:
+        raise InvalidInput('"instances" must be a non-empty list')
+    if all(isinstance(row, dict) for row in instances):
+        for i, row in enumerate(instances):
+            if set(row) != set(names):
+                raise InvalidInput(f"instances[{i}] must have exactly the inputs {names}")
+        return {n: numeric_array([row[n] for row in instances], f"instances.{n}") for n in names}
+    if any(isinstance(row, dict) for row in instances):
+        raise InvalidInput('"instances" mixes named and unnamed rows')
+    if len(names) != 1:
+        raise InvalidInput(f"model has inputs {names}: send named instances")
+    return {names[0]: numeric_array(instances, "instances")}
+
+
+def _decode_columns(inputs: Any, names: list[str]) -> dict[str, np.ndarray]:
+    if isinstance(inputs, dict):
+        if set(inputs) != set(names):
+            raise InvalidInput(f'"inputs" must have exactly the inputs {names}')
+        return {n: numeric_array(inputs[n], f"inputs.{n}") for n in names}
+    if len(names) != 1:
+        raise InvalidInput(f"model has inputs {names}: send named inputs")
+    return {names[0]: numeric_array(inputs, "inputs")}
+
+
+def _decode_examples(body: dict[str, Any], verb: str, manifest: ModelManifest) -> InferenceRequest:
+    if verb == "classify" and not manifest.is_classifier:
+        raise InvalidInput(f"model {manifest.name!r} is not a classifier; use :predict")
+    if verb == "regress" and manifest.is_classifier:
+        raise InvalidInput(f"model {manifest.name!r} is a classifier; use :classify")
+    examples = body.get("examples")
+    if not isinstance(examples, list) or not examples:
+        raise InvalidInput('"examples" must be a non-empty list of feature objects')
+    context = body.get("context") or {}
+    if not isinstance(context, dict):
+        raise InvalidInput('"context" must be an object of features')
+    rows = []
+    for i, example in enumerate(examples):
+        if not isinstance(example, dict):
+            raise InvalidInput(f"examples[{i}] must be an object of named features")
+        rows.append(rows_from_named({**context, **example}, manifest, f"examples[{i}]"))
+    name = manifest.inputs[0].name
+    return InferenceRequest(inputs={name: numeric_array(rows, "examples")})
+
+
+def encode(response: InferenceResponse, request: TFRequest, manifest: ModelManifest) -> Any:
+    outputs = response.outputs
+    if request.verb == "classify":
+        labels = manifest.class_labels or ()
+        proba = outputs["probabilities"]
+        names = [labels[i] if i < len(labels) else str(i) for i in range(proba.shape[1])]
+        return {"results": [list(zip(names, row, strict=True)) for row in proba.tolist()]}
+    if request.verb == "regress":
+        values = outputs[manifest.outputs[0].name]
+        return {"results": values.reshape(values.shape[0], -1)[:, 0]}
+    if request.columnar:
+        if len(outputs) == 1:
+            return {"outputs": next(iter(outputs.values()))}
+        return {"outputs": outputs}
+    if len(outputs) == 1:
+        return {"predictions": next(iter(outputs.values()))}
+    lists = {name: array.tolist() for name, array in outputs.items()}
+    rows = len(next(iter(lists.values())))
+    return {"predictions": [{n: v[i] for n, v in lists.items()} for i in range(rows)]}
+
+
+def version_status(versions: list[str]) -> dict[str, Any]:
+    return {
+        "model_version_status": [
+            {
+                "version": v,
+                "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""},
+            }
+            for v in versions
+        ]
+    }
+
+
+def _signature_tensor(spec_name: str, datatype: str, shape: tuple[int, ...]) -> dict[str, Any]:
+    return {
+        "dtype": _TF_DTYPES.get(datatype, "DT_INVALID"),
+        "tensor_shape": {
+            "dim": [{"size": str(d), "name": ""} for d in shape],
+            "unknown_rank": False,
+        },
+        "name": f"{spec_name}:0",
+    }
+
+
+def metadata(manifest: ModelManifest) -> dict[str, Any]:
+    signature = {
+        "inputs": {t.name: _signature_tensor(t.name, t.datatype, t.shape) for t in manifest.inputs},
+        "outputs": {
+            t.name: _signature_tensor(t.name, t.datatype, t.shape) for t in manifest.outputs
+        },
+        "method_name": "tensorflow/serving/predict",
+    }
+    return {
+        "model_spec": {"name": manifest.name, "signature_name": "", "version": manifest.version},
+        "metadata": {"signature_def": {"signature_def": {SIGNATURE: signature}}},
+    }

@@ -1,0 +1,251 @@
+"""Open Inference Protocol (KServe V2 / Triton) REST: JSON tensors and the binary extension.
+
+A request body may be plain JSON, or JSON followed by raw tensor bytes (Triton's binary
+tensor extension, the tritonclient default) with the JSON length in the
+`Inference-Header-Content-Length` header.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from lambdaserve.datatypes import NUMPY_BY_DATATYPE, cast, datatype_of
+from lambdaserve.errors import InvalidInput
+from lambdaserve.inference import InferenceRequest, InferenceResponse
+from lambdaserve.repository import ModelManifest
+
+HEADER_LENGTH = "inference-header-content-length"
+_KINDS_ACCEPTED = {
+    "b": "b",  # BOOL takes JSON booleans only
+    "i": "iu",  # integers take integers (integral floats are checked below)
+    "u": "iu",
+    "f": "iuf",
+}
+
+
+@dataclass(frozen=True)
+class OutputRequest:
+    binary: bool
+
+
+@dataclass(frozen=True)
+class V2Request:
+    inference: InferenceRequest
+    # name -> binary flag, for each output the caller asked for (empty: all, default flag)
+    requested: dict[str, OutputRequest]
+    binary_default: bool
+
+
+def decode(body: bytes, header_length: int | None) -> V2Request:
+    if header_length is None:
+        json_part, binary = body, b""
+    else:
+        if header_length < 0 or header_length > len(body):
+            raise InvalidInput("Inference-Header-Content-Length exceeds the body length")
+        json_part, binary = body[:header_length], body[header_length:]
+    try:
+        doc = orjson.loads(json_part)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput("request body must be a JSON object")
+    inputs = doc.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise InvalidInput('"inputs" must be a non-empty list of tensors')
+    params = _parameters(doc, "request")
+    if "classification" in params:
+        raise InvalidInput("the classification extension is not supported")
+    tensors: dict[str, np.ndarray] = {}
+    offset = 0
+    for i, raw in enumerate(inputs):
+        name, array, offset = _decode_tensor(raw, i, binary, offset)
+        if name in tensors:
+            raise InvalidInput(f"input {name!r} given twice")
+        tensors[name] = array
+    if offset != len(binary):
+        raise InvalidInput("binary data length does not match the inputs' binary_data_size")
+    requested = _requested_outputs(doc.get("outputs"))
+    request_id = doc.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise InvalidInput('"id" must be a string')
+    inference = InferenceRequest(
+        inputs=tensors,
+        outputs=tuple(requested) or None,
+        id=request_id,
+        parameters=params,
+    )
+    return V2Request(inference, requested, bool(params.get("binary_data_output", False)))
+
+
+def _parameters(doc: dict[str, Any], where: str) -> dict[str, Any]:
+    params = doc.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise InvalidInput(f'{where} "parameters" must be an object')
+    return params
+
+
+def _decode_tensor(raw: Any, index: int, binary: bytes, offset: int) -> tuple[str, np.ndarray, int]:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"inputs[{index}] must be an object")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInput(f'inputs[{index}] needs a "name"')
+    datatype = raw.get("datatype")
+    if datatype not in NUMPY_BY_DATATYPE:
+        raise InvalidInput(
+            f"input {name!r}: unknown datatype {datatype!r}; expected one of "
+            + ", ".join(NUMPY_BY_DATATYPE)
+        )
+    shape = raw.get("shape")
+    if not isinstance(shape, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
+        raise InvalidInput(f'input {name!r}: "shape" must be a list of non-negative integers')
+    count = math.prod(shape)
+    params = _parameters(raw, f"input {name!r}")
+    size = params.get("binary_data_size")
+    if size is not None:
+        if "data" in raw:
+            raise InvalidInput(f"input {name!r} has both data and binary_data_size")
+        if not isinstance(size, int) or size < 0 or offset + size > len(binary):
+            raise InvalidInput(f"input {name!r}: binary_data_size exceeds the binary data")
+        array = _from_binary(binary[offset : offset + size], datatype, count, name)
+        return name, array.reshape(shape), offset + size
+    if "data" not in raw:
+        raise InvalidInput(f'input {name!r} needs "data"')
+    return name, _from_json(raw["data"], datatype, shape, count, name), offset
+
+
+def _from_json(data: Any, datatype: str, shape: list[int], count: int, name: str) -> np.ndarray:
+    if not isinstance(data, list):
+        data = [data]
+    target = NUMPY_BY_DATATYPE[datatype]
+    if datatype == "BYTES":
+        array = np.array(data, dtype=object)
+        if array.size and not all(isinstance(v, str) for v in array.ravel()):
+            raise InvalidInput(f"input {name!r}: BYTES data must be strings")
+    else:
+        try:
+            array = np.asarray(data)
+        except (ValueError, TypeError):
+            raise InvalidInput(f"input {name!r}: nested data is ragged") from None
+        if array.size and array.dtype.kind not in _KINDS_ACCEPTED[target.kind]:
+            raise InvalidInput(f"input {name!r}: data does not match datatype {datatype}")
+        array = cast(array, datatype, name)
+    if array.shape != tuple(shape):
+        if array.ndim != 1 and array.shape != (0,):
+            raise InvalidInput(
+                f"input {name!r}: nested data has shape {list(array.shape)}, declared {shape}"
+            )
+        if array.size != count:
+            raise InvalidInput(
+                f"input {name!r}: shape {shape} needs {count} values, data has {array.size}"
+            )
+        array = array.reshape(shape)
+    return array
+
+
+def _from_binary(chunk: bytes, datatype: str, count: int, name: str) -> np.ndarray:
+    if datatype == "BYTES":
+        items: list[bytes] = []
+        pos = 0
+        while pos < len(chunk):
+            if pos + 4 > len(chunk):
+                raise InvalidInput(f"input {name!r}: truncated BYTES element")
+            (length,) = struct.unpack_from("<I", chunk, pos)
+            pos += 4
+            if pos + length > len(chunk):
+                raise InvalidInput(f"input {name!r}: truncated BYTES element")
+            items.append(chunk[pos : pos + length])
+            pos += length
+        if len(items) != count:
+            raise InvalidInput(f"input {name!r}: shape needs {count} elements, got {len(items)}")
+        return np.array(items, dtype=object)
+    dtype = NUMPY_BY_DATATYPE[datatype].newbyteorder("<")
+    if len(chunk) != count * dtype.itemsize:
+        raise InvalidInput(
+            f"input {name!r}: shape needs {count * dtype.itemsize} bytes, got {len(chunk)}"
+        )
+    return np.frombuffer(chunk, dtype=dtype).astype(dtype.newbyteorder("="), copy=False)
+
+
+def _requested_outputs(raw: Any) -> dict[str, OutputRequest]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise InvalidInput('"outputs" must be a list')
+    requested: dict[str, OutputRequest] = {}
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise InvalidInput(f'outputs[{i}] must be an object with a "name"')
+        params = _parameters(item, f"outputs[{i}]")
+        if "classification" in params:
+            raise InvalidInput("the classification extension is not supported")
+        requested[item["name"]] = OutputRequest(bool(params.get("binary_data", False)))
+    return requested
+
+
+def encode(response: InferenceResponse, request: V2Request) -> tuple[bytes, int | None]:
+    """The response body and, when any output is binary, the JSON header's length."""
+    outputs: list[dict[str, Any]] = []
+    chunks: list[bytes] = []
+    for name, array in response.outputs.items():
+        wanted = request.requested.get(name)
+        binary = wanted.binary if wanted else request.binary_default
+        tensor: dict[str, Any] = {
+            "name": name,
+            "datatype": datatype_of(array),
+            "shape": list(array.shape),
+        }
+        if binary:
+            chunk = _to_binary(array)
+            tensor["parameters"] = {"binary_data_size": len(chunk)}
+            chunks.append(chunk)
+        else:
+            tensor["data"] = _flat(array)
+        outputs.append(tensor)
+    doc: dict[str, Any] = {
+        "model_name": response.model_name,
+        "model_version": response.model_version,
+        "outputs": outputs,
+    }
+    if response.id is not None:
+        doc["id"] = response.id
+    head = orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+    if not chunks:
+        return head, None
+    return head + b"".join(chunks), len(head)
+
+
+def _flat(array: np.ndarray) -> Any:
+    if array.dtype.kind in "OSU":
+        return [
+            v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in array.ravel()
+        ]
+    return np.ascontiguousarray(array).ravel()
+
+
+def _to_binary(array: np.ndarray) -> bytes:
+    if array.dtype.kind in "OSU":
+        parts = []
+        for v in array.ravel():
+            data = v if isinstance(v, bytes) else str(v).encode()
+            parts.append(struct.pack("<I", len(data)) + data)
+        return b"".join(parts)
+    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+
+
+def model_metadata(manifest: ModelManifest, versions: list[str]) -> dict[str, Any]:
+    return {
+        "name": manifest.name,
+        "versions": versions,
+        "platform": "onnxruntime_onnx",
+        "inputs": [t.to_json() for t in manifest.inputs],
+        "outputs": [t.to_json() for t in manifest.outputs],
+    }

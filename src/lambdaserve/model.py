@@ -1,0 +1,136 @@
+"""One ONNX model version: an onnxruntime session created once, validated inputs, predict.
+
+Knows ONNX and numpy; knows nothing of HTTP or of any wire protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime as ort
+
+from lambdaserve.datatypes import DATATYPE_BY_ORT, NUMPY_BY_DATATYPE, cast
+from lambdaserve.errors import InvalidInput, ModelLoadError
+from lambdaserve.repository import ModelManifest, TensorSpec
+
+_ORT_INVALID = (
+    ort.capi.onnxruntime_pybind11_state.InvalidArgument,
+    ort.capi.onnxruntime_pybind11_state.InvalidGraph,
+)
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    intra_op_threads: int = 1
+    inter_op_threads: int = 1
+
+    def options(self) -> ort.SessionOptions:
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.intra_op_threads
+        opts.inter_op_num_threads = self.inter_op_threads
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Spinning threads burn the few vCPUs a Lambda has between requests.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        opts.log_severity_level = 3
+        return opts
+
+
+class OnnxModel:
+    def __init__(self, manifest: ModelManifest, config: SessionConfig | None = None) -> None:
+        self.manifest = manifest
+        try:
+            self.session = ort.InferenceSession(
+                str(manifest.onnx_path),
+                sess_options=(config or SessionConfig()).options(),
+                providers=["CPUExecutionProvider"],
+            )
+        except Exception as exc:  # onnxruntime raises its own unrelated types
+            raise ModelLoadError(
+                f"cannot load model {manifest.name!r} version {manifest.version}"
+            ) from exc
+        self._check_signature()
+        self.input_specs = {t.name: t for t in manifest.inputs}
+        self.output_names = tuple(t.name for t in manifest.outputs)
+        self._dtypes = {t.name: NUMPY_BY_DATATYPE[t.datatype] for t in manifest.inputs}
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    def _check_signature(self) -> None:
+        """model.json must describe the graph it ships with; refuse to serve otherwise."""
+        session_io = {
+            "inputs": [(i.name, DATATYPE_BY_ORT.get(i.type)) for i in self.session.get_inputs()],
+            "outputs": [(o.name, DATATYPE_BY_ORT.get(o.type)) for o in self.session.get_outputs()],
+        }
+        manifest_io = {
+            "inputs": [(t.name, t.datatype) for t in self.manifest.inputs],
+            "outputs": [(t.name, t.datatype) for t in self.manifest.outputs],
+        }
+        for side in ("inputs", "outputs"):
+            if sorted(session_io[side], key=str) != sorted(manifest_io[side], key=str):
+                raise ModelLoadError(
+                    f"model.json {side} of {self.name!r} version {self.version} do not match "
+                    f"the ONNX graph: {manifest_io[side]} != {session_io[side]}"
+                )
+
+    def warm(self) -> None:
+        """One inference at load time, so the first caller does not pay for lazy init."""
+        feeds = {
+            spec.name: np.zeros(
+                tuple(1 if d < 0 else d for d in spec.shape), dtype=self._dtypes[spec.name]
+            )
+            for spec in self.manifest.inputs
+        }
+        self.session.run(None, feeds)
+
+    def predict(
+        self, inputs: Mapping[str, np.ndarray], outputs: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        feeds = {name: self._prepare(name, array) for name, array in inputs.items()}
+        missing = self.input_specs.keys() - feeds.keys()
+        if missing:
+            raise InvalidInput(f"missing input(s): {', '.join(sorted(missing))}")
+        names = list(outputs) if outputs else list(self.output_names)
+        unknown = [n for n in names if n not in self.output_names]
+        if unknown:
+            raise InvalidInput(
+                f"unknown output(s) {', '.join(unknown)}; model outputs are "
+                f"{', '.join(self.output_names)}"
+            )
+        try:
+            results = self.session.run(names, feeds)
+        except _ORT_INVALID as exc:
+            raise InvalidInput(f"model rejected the input: {exc}") from exc
+        return dict(zip(names, results, strict=True))
+
+    def _prepare(self, name: str, array: np.ndarray) -> np.ndarray:
+        spec = self.input_specs.get(name)
+        if spec is None:
+            raise InvalidInput(
+                f"unknown input {name!r}; model inputs are {', '.join(self.input_specs)}"
+            )
+        array = cast(array, spec.datatype, name)
+        _check_shape(spec, array.shape)
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise InvalidInput(f"input {name!r} contains NaN or infinite values")
+        return array
+
+
+def _check_shape(spec: TensorSpec, shape: tuple[int, ...]) -> None:
+    expected = spec.shape
+    if len(shape) != len(expected) or any(
+        e >= 0 and e != s for e, s in zip(expected, shape, strict=True)
+    ):
+        want = "[" + ", ".join("-1" if d < 0 else str(d) for d in expected) + "]"
+        raise InvalidInput(f"input {spec.name!r} has shape {list(shape)}, model expects {want}")
+    if 0 in shape:
+        raise InvalidInput(f"input {spec.name!r} is empty (shape {list(shape)})")

@@ -1,0 +1,170 @@
+"""The model repository: `<root>/<name>/<version>/{model.onnx,model.json}` plus labels.
+
+Knows names, versions, labels and manifests; never loads a model. Names are checked
+against a strict pattern before they touch the filesystem, so a path segment from a
+URL can never escape the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.errors import ModelLoadError, ModelNotFound
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+VERSION_PATTERN = re.compile(r"^[0-9]{1,18}$")
+DEFAULT_LABEL = "stable"
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    datatype: str  # Open Inference Protocol datatype name, e.g. "FP32"
+    shape: tuple[int, ...]  # -1 for a dynamic dimension
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> TensorSpec:
+        return cls(str(raw["name"]), str(raw["datatype"]), tuple(int(d) for d in raw["shape"]))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape)}
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    """What model.json says about one model version."""
+
+    name: str
+    version: str
+    directory: Path
+    task: str
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    feature_names: tuple[str, ...] = ()
+    class_labels: tuple[str, ...] | None = None
+    description: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    created: str | None = None
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.directory / "model.onnx"
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.task == "classification"
+
+    @cached_property
+    def feature_index(self) -> dict[str, int]:
+        return {n: i for i, n in enumerate(self.feature_names)}
+
+    @classmethod
+    def load(cls, directory: Path, name: str, version: str) -> ModelManifest:
+        path = directory / "model.json"
+        try:
+            raw = json.loads(path.read_text())
+            labels = raw.get("class_labels")
+            return cls(
+                name=name,
+                version=version,
+                directory=directory,
+                task=str(raw.get("task", "unknown")),
+                inputs=tuple(TensorSpec.from_json(t) for t in raw["inputs"]),
+                outputs=tuple(TensorSpec.from_json(t) for t in raw["outputs"]),
+                feature_names=tuple(str(f) for f in raw.get("feature_names") or ()),
+                class_labels=tuple(str(c) for c in labels) if labels else None,
+                description=str(raw.get("description", "")),
+                metrics=dict(raw.get("metrics") or {}),
+                source=dict(raw.get("source") or {}),
+                created=raw.get("created"),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelLoadError(f"invalid manifest for model {name!r} version {version}") from exc
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "task": self.task,
+            "description": self.description,
+            "inputs": [t.to_json() for t in self.inputs],
+            "outputs": [t.to_json() for t in self.outputs],
+            "feature_names": list(self.feature_names),
+            "class_labels": list(self.class_labels) if self.class_labels else None,
+            "metrics": self.metrics,
+            "source": self.source,
+            "created": self.created,
+        }
+
+
+class ModelRepository:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._manifests: dict[tuple[str, str], ModelManifest] = {}
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            p.name for p in self.root.iterdir() if NAME_PATTERN.match(p.name) and self._versions(p)
+        )
+
+    def _check_name(self, name: str) -> Path:
+        directory = self.root / name
+        if not NAME_PATTERN.match(name) or not directory.is_dir():
+            raise ModelNotFound(f"model {name!r} not found")
+        return directory
+
+    @staticmethod
+    def _versions(directory: Path) -> list[str]:
+        found = [
+            p.name
+            for p in directory.iterdir()
+            if p.is_dir() and VERSION_PATTERN.match(p.name) and (p / "model.json").is_file()
+        ]
+        return sorted(found, key=int)
+
+    def versions(self, name: str) -> list[str]:
+        versions = self._versions(self._check_name(name))
+        if not versions:
+            raise ModelNotFound(f"model {name!r} not found")
+        return versions
+
+    def labels(self, name: str) -> dict[str, str]:
+        path = self._check_name(name) / "labels.json"
+        if not path.is_file():
+            return {}
+        try:
+            raw = json.loads(path.read_text())
+            return {str(k): str(v) for k, v in raw.items()}
+        except (OSError, ValueError, AttributeError) as exc:
+            raise ModelLoadError(f"invalid labels.json for model {name!r}") from exc
+
+    def resolve(self, name: str, version: str | None = None, label: str | None = None) -> str:
+        """The concrete version for a request: explicit version, else label, else default."""
+        versions = self.versions(name)
+        if version is not None:
+            if version not in versions:
+                raise ModelNotFound(f"model {name!r} has no version {version!r}")
+            return version
+        labels = self.labels(name)
+        if label is not None:
+            if label not in labels:
+                raise ModelNotFound(f"model {name!r} has no version label {label!r}")
+            return self.resolve(name, labels[label])
+        default = labels.get(DEFAULT_LABEL)
+        return default if default in versions else versions[-1]
+
+    def manifest(self, name: str, version: str) -> ModelManifest:
+        key = (name, version)
+        if key not in self._manifests:
+            if version not in self.versions(name):
+                raise ModelNotFound(f"model {name!r} has no version {version!r}")
+            self._manifests[key] = ModelManifest.load(self.root / name / version, name, version)
+        return self._manifests[key]

@@ -1,0 +1,1 @@
+"""HTTP surface: the app factories and one router per protocol."""

@@ -1,0 +1,94 @@
+"""App factories: one FastAPI app per model function, and one for the index function."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lambdaserve import __version__
+from lambdaserve.dataplane import DataPlane
+from lambdaserve.errors import LambdaserveError
+from lambdaserve.model import SessionConfig
+from lambdaserve.repository import ModelRepository
+from lambdaserve.rest import index, simple, tfserving, v2
+from lambdaserve.rest.http import JSONResponse
+from lambdaserve.settings import Settings
+
+logger = logging.getLogger("lambdaserve")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as `{"error": message}`; only our own faults are 5xx."""
+
+    @app.exception_handler(LambdaserveError)
+    async def lambdaserve_error(request: Request, exc: LambdaserveError) -> JSONResponse:
+        if exc.status >= 500:
+            logger.error("request failed: %s", exc.message, exc_info=exc)
+        return JSONResponse({"error": exc.message}, exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404:
+            message = f"no route for {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            message = f"method {request.method} not allowed on {request.url.path}"
+        return JSONResponse({"error": message}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"error": f"invalid request: {where} {first.get('msg', '')}"}, 400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "internal error"}, 500)
+
+
+def session_config(settings: Settings) -> SessionConfig:
+    return SessionConfig(settings.intra_op_threads, settings.inter_op_threads)
+
+
+def create_model_app(settings: Settings, plane: DataPlane | None = None) -> FastAPI:
+    """The app of one model function; loads and warms every version of that model now."""
+    name = settings.model_name
+    if not name:
+        raise ValueError("MODEL_NAME must name the model this function serves")
+    if plane is None:
+        repository = ModelRepository(settings.model_repository)
+        plane = DataPlane(repository, session_config(settings), served=[name])
+    plane.load_all(name)
+    app = FastAPI(
+        title=f"lambdaserve: {name}",
+        version=__version__,
+        docs_url=f"/models/{name}/docs",
+        redoc_url=None,
+        openapi_url=f"/models/{name}/openapi.json",
+        default_response_class=JSONResponse,
+    )
+    limit = settings.max_body_bytes
+    app.include_router(simple.router(plane, limit))
+    app.include_router(tfserving.router(plane, limit))
+    app.include_router(v2.router(plane, limit))
+    install_error_handlers(app)
+    app.state.dataplane = plane
+    return app
+
+
+def create_index_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="lambdaserve",
+        version=__version__,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        default_response_class=JSONResponse,
+    )
+    app.include_router(index.router(ModelRepository(settings.model_repository)))
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,101 @@
+"""TF Serving REST routes: `/v1/models/{m}[/versions/{v}|/labels/{l}][:predict|/metadata]`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from lambdaserve.codecs import tfserving
+from lambdaserve.dataplane import DataPlane
+from lambdaserve.errors import InvalidInput
+from lambdaserve.rest.http import JSONResponse, read_json
+
+_PREDICT_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "signature_name": {"type": "string"},
+                        "instances": {"type": "array"},
+                        "inputs": {},
+                        "examples": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "example": {"instances": [[5.1, 3.5, 1.4, 0.2]]},
+            }
+        },
+    }
+}
+
+
+def router(plane: DataPlane, limit: int) -> APIRouter:
+    api = APIRouter(tags=["tensorflow-serving"])
+
+    async def _run(
+        name: str, version: str | None, label: str | None, verb: str, request: Request
+    ) -> JSONResponse:
+        body = await read_json(request, limit)
+        manifest = plane.manifest(name, version, label)
+        decoded = tfserving.decode(body, verb, manifest)
+        response = plane.infer(name, decoded.inference, manifest.version)
+        return JSONResponse(tfserving.encode(response, decoded, manifest))
+
+    @api.post("/v1/models/{model_verb}", openapi_extra=_PREDICT_DOC, summary="Predict")
+    async def predict(model_verb: str, request: Request) -> JSONResponse:
+        name, verb = tfserving.split_verb(model_verb)
+        return await _run(name, None, None, verb, request)
+
+    @api.post(
+        "/v1/models/{model}/versions/{version_verb}",
+        openapi_extra=_PREDICT_DOC,
+        summary="Predict with a version",
+    )
+    async def predict_version(model: str, version_verb: str, request: Request) -> JSONResponse:
+        version, verb = tfserving.split_verb(version_verb)
+        return await _run(model, version, None, verb, request)
+
+    @api.post(
+        "/v1/models/{model}/labels/{label_verb}",
+        openapi_extra=_PREDICT_DOC,
+        summary="Predict with a labelled version",
+    )
+    async def predict_label(model: str, label_verb: str, request: Request) -> JSONResponse:
+        label, verb = tfserving.split_verb(label_verb)
+        return await _run(model, None, label, verb, request)
+
+    def _status(name: str, version: str | None, label: str | None) -> JSONResponse:
+        if version is None and label is None:
+            return JSONResponse(tfserving.version_status(plane.versions(name)))
+        return JSONResponse(tfserving.version_status([plane.resolve(name, version, label)]))
+
+    @api.get("/v1/models/{model}", summary="Model status")
+    async def status(model: str) -> JSONResponse:
+        if ":" in model:
+            raise InvalidInput("use POST for :predict, :classify and :regress")
+        return _status(model, None, None)
+
+    @api.get("/v1/models/{model}/versions/{version}", summary="Model version status")
+    async def status_version(model: str, version: str) -> JSONResponse:
+        return _status(model, version, None)
+
+    @api.get("/v1/models/{model}/labels/{label}", summary="Labelled version status")
+    async def status_label(model: str, label: str) -> JSONResponse:
+        return _status(model, None, label)
+
+    @api.get("/v1/models/{model}/metadata", summary="Model metadata")
+    async def metadata(model: str) -> JSONResponse:
+        return JSONResponse(tfserving.metadata(plane.manifest(model)))
+
+    @api.get("/v1/models/{model}/versions/{version}/metadata", summary="Version metadata")
+    async def metadata_version(model: str, version: str) -> JSONResponse:
+        return JSONResponse(tfserving.metadata(plane.manifest(model, version)))
+
+    @api.get("/v1/models/{model}/labels/{label}/metadata", summary="Labelled version metadata")
+    async def metadata_label(model: str, label: str) -> JSONResponse:
+        return JSONResponse(tfserving.metadata(plane.manifest(model, None, label)))
+
+    return api

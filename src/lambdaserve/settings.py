@@ -1,0 +1,53 @@
+"""Every environment variable lambdaserve reads, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Where the model layer is mounted in Lambda (layer content lands under /opt).
+LAMBDA_MODEL_REPOSITORY = Path("/opt/models")
+# The repository inside a source checkout, for local runs and tests.
+SOURCE_MODEL_REPOSITORY = Path(__file__).resolve().parents[2] / "layers" / "models"
+
+SIX_MB = 6 * 1024 * 1024
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+
+
+def _default_repository() -> Path:
+    return LAMBDA_MODEL_REPOSITORY if LAMBDA_MODEL_REPOSITORY.is_dir() else SOURCE_MODEL_REPOSITORY
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_repository: Path = field(default_factory=_default_repository)
+    # The one model a model_api function serves (None: the index function).
+    model_name: str | None = None
+    max_body_bytes: int = SIX_MB
+    # 0 lets onnxruntime pick; Lambda gives 1 vCPU per 1,769 MB of memory.
+    intra_op_threads: int = 1
+    inter_op_threads: int = 1
+    # JSON map model name -> function name, for forwarding TF Serving colon paths.
+    model_functions: str = "{}"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        repo = os.environ.get("LAMBDASERVE_MODEL_REPOSITORY", "").strip()
+        return cls(
+            model_repository=Path(repo) if repo else _default_repository(),
+            model_name=os.environ.get("MODEL_NAME", "").strip() or None,
+            max_body_bytes=_int("LAMBDASERVE_MAX_BODY_BYTES", SIX_MB),
+            intra_op_threads=_int("LAMBDASERVE_INTRA_OP_THREADS", 1),
+            inter_op_threads=_int("LAMBDASERVE_INTER_OP_THREADS", 1),
+            model_functions=os.environ.get("LAMBDASERVE_MODEL_FUNCTIONS", "{}"),
+        )
