@@ -112,7 +112,9 @@ class ModelRepository:
         if not self.root.is_dir():
             return []
         return sorted(
-            p.name for p in self.root.iterdir() if NAME_PATTERN.match(p.name) and self._versions(p)
+            p.name
+            for p in self.root.iterdir()
+            if p.is_dir() and NAME_PATTERN.match(p.name) and self._versions(p)
         )
 
     def _check_name(self, name: str) -> Path:
