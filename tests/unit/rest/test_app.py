@@ -1,0 +1,153 @@
+"""The HTTP contract shared by every route: errors as JSON, limits, content types, docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from mangum import Mangum
+
+from lambdaserve.dataplane import DataPlane
+from lambdaserve.repository import ModelRepository
+from lambdaserve.rest.app import create_index_app, create_model_app
+from lambdaserve.settings import Settings
+
+ROW = [5.1, 3.5, 1.4, 0.2]
+
+
+@pytest.fixture(scope="module")
+def client(models_dir: Path) -> TestClient:
+    settings = Settings(model_repository=models_dir, model_name="iris", max_body_bytes=2048)
+    return TestClient(create_model_app(settings), raise_server_exceptions=False)
+
+
+def test_model_app_refuses_to_start_without_a_model_name(models_dir: Path) -> None:
+    with pytest.raises(ValueError, match="MODEL_NAME"):
+        create_model_app(Settings(model_repository=models_dir))
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json", "application/json; charset=utf-8", "text/plain"]
+)
+def test_json_and_absent_content_types_are_accepted(
+    client: TestClient, content_type: str | None
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    response = client.post(
+        "/models/iris/predict", content=b'{"features": [5.1, 3.5, 1.4, 0.2]}', headers=headers
+    )
+    assert response.status_code == 200
+    assert response.json()["label"] == "setosa"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/csv", "multipart/form-data; boundary=x", "application/xml"]
+)
+def test_other_content_types_get_415(client: TestClient, content_type: str) -> None:
+    response = client.post(
+        "/models/iris/predict", content=b"{}", headers={"content-type": content_type}
+    )
+    assert response.status_code == 415
+    assert "Content-Type" in response.json()["error"]
+
+
+def test_body_over_the_cap_gets_413(client: TestClient) -> None:
+    body = b'{"instances": [' + b",".join([b"[5.1, 3.5, 1.4, 0.2]"] * 200) + b"]}"
+    response = client.post("/models/iris/predict", content=body)
+    assert response.status_code == 413
+    assert response.json() == {"error": "request body exceeds the 2,048-byte limit"}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "request body is empty"),
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"features": [1, 2, 3]}', "expects 4 features, got 3"),
+        (b'{"features": [1, 2, 3, "x"]}', "must be numbers"),
+        (b'{"features": [1, 2, 3, NaN]}', "not valid JSON"),
+        (b'{"features": [1, 2, 3, 1e999]}', "infinity"),
+        (b'{"features": {"sepal length (cm)": 1}}', "missing feature"),
+        (b'{"features": [1, 2, 3, 4], "instances": [[1, 2, 3, 4]]}', "exactly one of"),
+    ],
+)
+def test_client_mistakes_get_400_with_a_clear_message(
+    client: TestClient, body: bytes, message: str
+) -> None:
+    response = client.post("/models/iris/predict", content=body)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_unknown_model_version_and_route_are_json_404s(client: TestClient) -> None:
+    assert client.post("/models/nope/predict", json={"features": ROW}).json() == {
+        "error": "model 'nope' not found"
+    }
+    response = client.post("/models/iris/versions/9/predict", json={"features": ROW})
+    assert response.status_code == 404 and "no version '9'" in response.json()["error"]
+    response = client.get("/nowhere")
+    assert response.status_code == 404 and response.json() == {"error": "no route for GET /nowhere"}
+
+
+def test_wrong_method_is_a_json_405(client: TestClient) -> None:
+    response = client.get("/models/iris/predict")
+    assert response.status_code == 405
+    assert response.json()["error"] == "method GET not allowed on /models/iris/predict"
+
+
+def test_docs_and_openapi_cover_every_protocol(client: TestClient) -> None:
+    assert client.get("/models/iris/docs").status_code == 200
+    paths = client.get("/models/iris/openapi.json").json()["paths"]
+    assert {
+        "/models/{model}/predict",
+        "/v1/models/{model_verb}",
+        "/v2/models/{model}/infer",
+    } <= set(paths)
+    assert "requestBody" in paths["/v2/models/{model}/infer"]["post"]
+
+
+class ExplodingPlane(DataPlane):
+    def infer(self, *args: object, **kwargs: object):  # type: ignore[override]
+        raise RuntimeError("secret internal detail")
+
+
+def test_our_faults_are_500_without_details_even_through_mangum(models_dir: Path) -> None:
+    settings = Settings(model_repository=models_dir, model_name="iris")
+    plane = ExplodingPlane(ModelRepository(models_dir), served=["iris"])
+    handler = Mangum(create_model_app(settings, plane), lifespan="off")
+    event = {
+        "version": "2.0",
+        "routeKey": "ANY /models/iris/{proxy+}",
+        "rawPath": "/models/iris/predict",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "http": {"method": "POST", "path": "/models/iris/predict", "sourceIp": "1.1.1.1"}
+        },
+        "body": '{"features": [5.1, 3.5, 1.4, 0.2]}',
+        "isBase64Encoded": False,
+    }
+    response = handler(event, None)
+    assert response["statusCode"] == 500
+    assert response["body"] == '{"error":"internal error"}'
+
+
+def test_index_health_and_unknown_paths(models_dir: Path, tmp_path: Path) -> None:
+    index = TestClient(create_index_app(Settings(model_repository=models_dir)))
+    health = index.get("/health").json()
+    assert health["status"] == "healthy" and health["models"] == 4 and health["broken"] == []
+    models = {m["name"]: m for m in index.get("/models").json()["models"]}
+    assert models["breast_cancer"]["default_version"] == "1"
+    assert models["breast_cancer"]["labels"] == {"stable": "1", "canary": "2"}
+    assert index.get("/v2").json()["extensions"] == ["binary_tensor_data"]
+    assert index.get("/v2/health/live").json() == {"live": True}
+    assert index.get("/v2/health/ready").json() == {"ready": True}
+    assert index.post("/v1/models/nope:predict", json={}).json() == {
+        "error": "model 'nope' not found"
+    }
+    assert index.get("/v2/models/nope/ready").status_code == 404
+    empty = TestClient(create_index_app(Settings(model_repository=tmp_path)))
+    assert empty.get("/health").status_code == 503
+    assert empty.get("/v2/health/ready").json() == {"ready": False}
