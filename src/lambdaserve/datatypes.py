@@ -63,14 +63,18 @@ def cast(array: np.ndarray, datatype: str, name: str) -> np.ndarray:
     if array.dtype == target or not array.size:
         return array.astype(target, copy=False)
     if target.kind == "O" or array.dtype.kind not in "biuf":
-        raise InvalidInput(f"input {name!r} expects {datatype}, got {datatype_of(array)}")
+        got = datatype_of(array) if array.dtype.kind in "USObiuf" else str(array.dtype)
+        raise InvalidInput(f"input {name!r} expects {datatype}, got {got}")
+    if target.kind == "b" and not np.isin(array, (0, 1)).all():
+        raise InvalidInput(f"input {name!r}: BOOL data must be 0 or 1")
     if target.kind in "iu":
         if array.dtype.kind == "f" and not (
             np.isfinite(array).all() and np.equal(np.mod(array, 1), 0).all()
         ):
             raise InvalidInput(f"input {name!r}: {datatype} data must be integers")
         info = np.iinfo(target.type)  # type: ignore[type-var]
-        if array.min() < info.min or array.max() > info.max:
+        # Compare as Python numbers: exact, where float64 cannot hold 2**63 - 1 or 2**64 - 1.
+        if array.min().item() < info.min or array.max().item() > info.max:
             raise InvalidInput(f"input {name!r}: values out of range for {datatype}")
     with np.errstate(over="ignore", invalid="ignore"):
         cast = array.astype(target)
