@@ -1,0 +1,105 @@
+"""Settings: every environment variable in one place, with defaults and strict parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambdaserve import settings
+from lambdaserve.settings import SIX_MB, SOURCE_MODEL_REPOSITORY, Settings
+
+ENV_VARS = (
+    "LAMBDASERVE_MODEL_REPOSITORY",
+    "MODEL_NAME",
+    "LAMBDASERVE_MAX_BODY_BYTES",
+    "LAMBDASERVE_INTRA_OP_THREADS",
+    "LAMBDASERVE_INTER_OP_THREADS",
+    "LAMBDASERVE_MODEL_FUNCTIONS",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_source_repository_is_the_checkout_models_layer() -> None:
+    assert SOURCE_MODEL_REPOSITORY.is_dir()
+    assert (SOURCE_MODEL_REPOSITORY / "iris" / "1" / "model.onnx").is_file()
+
+
+def test_defaults_without_environment() -> None:
+    s = Settings.from_env()
+    # This machine has no /opt/models, so the checkout's repository is used.
+    assert s.model_repository == SOURCE_MODEL_REPOSITORY
+    assert s.model_name is None
+    assert s.max_body_bytes == SIX_MB == 6 * 1024 * 1024
+    assert s.intra_op_threads == 1
+    assert s.inter_op_threads == 1
+    assert s.model_functions == "{}"
+    assert Settings() == s
+
+
+def test_lambda_layer_path_wins_when_mounted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(settings, "LAMBDA_MODEL_REPOSITORY", tmp_path)
+    assert Settings.from_env().model_repository == tmp_path
+    monkeypatch.setattr(settings, "LAMBDA_MODEL_REPOSITORY", tmp_path / "absent")
+    assert Settings.from_env().model_repository == SOURCE_MODEL_REPOSITORY
+
+
+def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LAMBDASERVE_MODEL_REPOSITORY", f"  {tmp_path}  ")
+    monkeypatch.setenv("MODEL_NAME", " iris ")
+    monkeypatch.setenv("LAMBDASERVE_MAX_BODY_BYTES", "1024")
+    monkeypatch.setenv("LAMBDASERVE_INTRA_OP_THREADS", " 0 ")
+    monkeypatch.setenv("LAMBDASERVE_INTER_OP_THREADS", "2")
+    monkeypatch.setenv("LAMBDASERVE_MODEL_FUNCTIONS", '{"iris": "fn-iris"}')
+    s = Settings.from_env()
+    assert s.model_repository == tmp_path
+    assert s.model_name == "iris"
+    assert s.max_body_bytes == 1024
+    assert s.intra_op_threads == 0
+    assert s.inter_op_threads == 2
+    assert s.model_functions == '{"iris": "fn-iris"}'
+
+
+@pytest.mark.parametrize("var", ["LAMBDASERVE_MODEL_REPOSITORY", "MODEL_NAME"])
+def test_blank_values_fall_back_to_defaults(monkeypatch: pytest.MonkeyPatch, var: str) -> None:
+    monkeypatch.setenv(var, "   ")
+    s = Settings.from_env()
+    assert s.model_repository == SOURCE_MODEL_REPOSITORY
+    assert s.model_name is None
+
+
+@pytest.mark.parametrize(
+    "var",
+    [
+        "LAMBDASERVE_MAX_BODY_BYTES",
+        "LAMBDASERVE_INTRA_OP_THREADS",
+        "LAMBDASERVE_INTER_OP_THREADS",
+    ],
+)
+def test_integer_variables(monkeypatch: pytest.MonkeyPatch, var: str) -> None:
+    field = {
+        "LAMBDASERVE_MAX_BODY_BYTES": "max_body_bytes",
+        "LAMBDASERVE_INTRA_OP_THREADS": "intra_op_threads",
+        "LAMBDASERVE_INTER_OP_THREADS": "inter_op_threads",
+    }[var]
+    default = getattr(Settings(), field)
+    monkeypatch.setenv(var, "")
+    assert getattr(Settings.from_env(), field) == default
+    monkeypatch.setenv(var, "7")
+    assert getattr(Settings.from_env(), field) == 7
+    monkeypatch.setenv(var, "six")
+    with pytest.raises(ValueError, match=f"{var} must be an integer, got 'six'"):
+        Settings.from_env()
+
+
+def test_settings_are_immutable() -> None:
+    s = Settings()
+    with pytest.raises(AttributeError):
+        s.model_name = "iris"  # type: ignore[misc]
