@@ -84,7 +84,8 @@ class ModelManifest:
                 source=dict(raw.get("source") or {}),
                 created=raw.get("created"),
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            # AttributeError: model.json holds JSON that is not an object (a list, null, ...).
             raise ModelLoadError(f"invalid manifest for model {name!r} version {version}") from exc
 
     def to_json(self) -> dict[str, Any]:
