@@ -81,6 +81,17 @@ class OnnxModel:
                     f"model.json {side} of {self.name!r} version {self.version} do not match "
                     f"the ONNX graph: {manifest_io[side]} != {session_io[side]}"
                 )
+        # Shapes too, for inputs: a wrong width would pass our checks and then fail in ORT.
+        graph_shapes = {i.name: i.shape for i in self.session.get_inputs()}
+        for spec in self.manifest.inputs:
+            dims = graph_shapes[spec.name]
+            if len(dims) != len(spec.shape) or any(
+                isinstance(g, int) and g != m for g, m in zip(dims, spec.shape, strict=True)
+            ):
+                raise ModelLoadError(
+                    f"model.json shape of input {spec.name!r} of {self.name!r} version "
+                    f"{self.version} is {list(spec.shape)}, the ONNX graph has {dims}"
+                )
 
     def warm(self) -> None:
         """One inference at load time, so the first caller does not pay for lazy init."""
