@@ -105,9 +105,13 @@ class ModelManifest:
 
 
 class ModelRepository:
+    """Read-only view of the repository; it is a Lambda layer, so lookups are cached."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self._manifests: dict[tuple[str, str], ModelManifest] = {}
+        self._versions_cache: dict[str, list[str]] = {}
+        self._labels_cache: dict[str, dict[str, str]] = {}
 
     def names(self) -> list[str]:
         if not self.root.is_dir():
@@ -134,12 +138,22 @@ class ModelRepository:
         return sorted(found, key=int)
 
     def versions(self, name: str) -> list[str]:
+        cached = self._versions_cache.get(name)
+        if cached is not None:
+            return list(cached)
         versions = self._versions(self._check_name(name))
         if not versions:
             raise ModelNotFound(f"model {name!r} not found")
-        return versions
+        self._versions_cache[name] = versions
+        return list(versions)
 
     def labels(self, name: str) -> dict[str, str]:
+        cached = self._labels_cache.get(name)
+        if cached is None:
+            cached = self._labels_cache[name] = self._read_labels(name)
+        return dict(cached)
+
+    def _read_labels(self, name: str) -> dict[str, str]:
         path = self._check_name(name) / "labels.json"
         if not path.is_file():
             return {}
@@ -151,12 +165,14 @@ class ModelRepository:
 
     def resolve(self, name: str, version: str | None = None, label: str | None = None) -> str:
         """The concrete version for a request: explicit version, else label, else default."""
-        versions = self.versions(name)
+        versions = self._versions_cache.get(name) or self.versions(name)
         if version is not None:
             if version not in versions:
                 raise ModelNotFound(f"model {name!r} has no version {version!r}")
             return version
-        labels = self.labels(name)
+        labels = self._labels_cache.get(name)
+        if labels is None:
+            labels = self.labels(name)
         if label is not None:
             if label not in labels:
                 raise ModelNotFound(f"model {name!r} has no version label {label!r}")
