@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from lambdaserve.codecs.arrays import has_bools
 from lambdaserve.datatypes import NUMPY_BY_DATATYPE, cast, datatype_of
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
@@ -137,6 +138,8 @@ def _from_json(data: Any, datatype: str, shape: list[int], count: int, name: str
             raise InvalidInput(f"input {name!r}: nested data is ragged") from None
         if array.size and array.dtype.kind not in _KINDS_ACCEPTED[target.kind]:
             raise InvalidInput(f"input {name!r}: data does not match datatype {datatype}")
+        if array.dtype.kind != "b" and has_bools(data, array):
+            raise InvalidInput(f"input {name!r}: booleans in {datatype} data")
         array = cast(array, datatype, name)
     if array.shape != tuple(shape):
         if array.ndim != 1 and array.shape != (0,):
