@@ -1,0 +1,311 @@
+"""`lambdaserve`: run the template's functions locally, without Docker.
+
+    lambdaserve invoke IrisFunction --event events/api/iris_predict.json
+    lambdaserve serve            # what `make serve` runs
+
+Exit codes: 0 success, 1 the handler failed (its Lambda error JSON is on stdout),
+2 a usage problem (unknown function, bad template or event, busy port ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from lambdaserve.local.errors import LocalError
+
+DEFAULT_BUILD_DIR = Path(".aws-sam") / "build"
+
+
+class Console:
+    """Thread-safe log lines on stderr, prefixed by the function they come from."""
+
+    def __init__(self, prefix: bool) -> None:
+        self.prefix = prefix
+        self._lock = threading.Lock()
+
+    def __call__(self, source: str, line: str) -> None:
+        text = f"[{source}] {line}\n" if self.prefix else f"{line}\n"
+        with self._lock:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self("lambdaserve", f"warning: {message}")
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _parameters(raw: Sequence[str] | None) -> dict[str, str]:
+    """`--parameter-overrides Key=Value ...` as `sam` takes them."""
+    result: dict[str, str] = {}
+    for item in raw or []:
+        for pair in item.split():
+            key, sep, value = pair.partition("=")
+            if not sep or not key:
+                raise LocalError(f"--parameter-overrides wants Key=Value, got {pair!r}")
+            result[key] = value
+    return result
+
+
+def _env_vars(path: str | None) -> dict[str, dict[str, str]]:
+    """`--env-vars file.json`, sam's format: {"Parameters": {...}, "<FunctionId>": {...}}."""
+    if not path:
+        return {}
+    data = _read_json(path, "--env-vars file")
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise LocalError(
+            f'{path}: --env-vars wants {{"FunctionId": {{"NAME": "value"}}}} '
+            '(or "Parameters" for every function)'
+        )
+    return {k: {n: str(v) for n, v in vs.items()} for k, vs in data.items()}
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    except FileNotFoundError:
+        raise LocalError(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LocalError(f"cannot read {what} {path}: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        name = "stdin" if path == "-" else path
+        raise LocalError(
+            f"{what} {name} is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+
+
+def _template(args: argparse.Namespace) -> Any:
+    from lambdaserve.local import template
+
+    path = Path(args.template)
+    if args.built:
+        path = Path(args.build_dir) / "template.yaml"
+        if not path.is_file():
+            raise LocalError(
+                f"no built template at {path}: run `sam build` (or `make build`) first, "
+                "or leave out --built to run the source tree"
+            )
+    return template.load(path, _region(), _parameters(args.parameter_overrides))
+
+
+def _runtime(args: argparse.Namespace, tpl: Any, console: Console, forward_logs: bool) -> Any:
+    from lambdaserve.local.runtime import LocalLambda
+
+    return LocalLambda(
+        tpl,
+        built=args.built,
+        env_overrides=_env_vars(args.env_vars),
+        console=console,
+        forward_logs=forward_logs,
+        max_instances=getattr(args, "instances", 1),
+        warn=console.warn,
+    )
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from lambdaserve.local import lambda_api, server
+
+    tpl = _template(args)
+    function = tpl.function(args.function)
+    console = Console(prefix=False)
+    if args.event is None:
+        console.warn("no --event given: invoking with {}")
+        payload = b"{}"
+    else:
+        payload = json.dumps(_read_json(args.event, "event file")).encode()
+    runtime = _runtime(args, tpl, console, forward_logs=False)
+    # Functions that invoke other functions (the index forwarding TF Serving paths) reach
+    # them through a local Lambda API, as they would reach Lambda.
+    api = server.bind("127.0.0.1", 0, lambda_api.handler_for(runtime), "Lambda API", "--port")
+    runtime.extra_env["AWS_ENDPOINT_URL_LAMBDA"] = server.url(api)
+    server.serve_in_thread(api, "lambda-api")
+    try:
+        result = runtime.invoke(function.logical_id, payload)
+    finally:
+        server.stop(api)
+        runtime.close()
+    sys.stdout.write(result.payload.decode(errors="replace") + "\n")
+    sys.stdout.flush()
+    return 0 if result.ok else 1
+
+
+def _models_dir(runtime: Any, tpl: Any) -> Path | None:
+    for logical_id in tpl.functions:
+        try:
+            value = runtime.environment(logical_id).get("LAMBDASERVE_MODEL_REPOSITORY")
+        except LocalError:
+            continue
+        if value:
+            return Path(value)
+    return None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from lambdaserve.local import banner, gateway, lambda_api, server
+    from lambdaserve.local.routes import RouteTable
+
+    tpl = _template(args)
+    routes = RouteTable(tpl.routes)
+    console = Console(prefix=True)
+    runtime = _runtime(args, tpl, console, forward_logs=True)
+    stack: list[Any] = []  # what to stop, in reverse order
+    try:
+
+        def access(line: str) -> None:
+            console("http", line)
+
+        http = server.bind(
+            args.host, args.port, gateway.handler_for(runtime, routes, access), "HTTP API", "--port"
+        )
+        stack.append(lambda: server.stop(http))
+        invoke_api = server.bind(
+            args.host,
+            args.lambda_port,
+            lambda_api.handler_for(runtime),
+            "Lambda API",
+            "--lambda-port",
+        )
+        stack.append(lambda: server.stop(invoke_api))
+        runtime.extra_env["AWS_ENDPOINT_URL_LAMBDA"] = server.url(invoke_api)
+        s3_url = None
+        if tpl.s3_triggers and not args.no_s3:
+            from lambdaserve.local.s3 import LocalS3, Notifier
+
+            s3 = LocalS3(tpl, args.host, args.s3_port)
+            stack.append(s3.stop)
+            s3_url = s3.endpoint
+            runtime.extra_env["AWS_ENDPOINT_URL_S3"] = s3_url
+
+            def deliver(function: str, event: dict[str, Any]) -> None:
+                result = runtime.invoke(function, json.dumps(event).encode())
+                if not result.ok:
+                    console(function, f"S3 event failed: {result.payload.decode()[:500]}")
+
+            notifier = Notifier(s3, tpl.s3_triggers, deliver, console)
+            stack.append(notifier.stop)
+        server.serve_in_thread(http, "http-api")
+        server.serve_in_thread(invoke_api, "lambda-api")
+        models = banner.models(_models_dir(runtime, tpl))
+        print(
+            banner.text(tpl, server.url(http), server.url(invoke_api), s3_url, models, args.built),
+            flush=True,
+        )
+        if args.warm:
+            for logical_id in tpl.functions:
+                threading.Thread(target=runtime.warm, args=(logical_id,), daemon=True).start()
+        _wait_for_signal()
+    finally:
+        console("lambdaserve", "stopping")
+        for stop in reversed(stack):
+            stop()
+        runtime.close()
+    return 0
+
+
+def _wait_for_signal() -> None:
+    """Block until Ctrl-C or SIGTERM (both end `serve` cleanly)."""
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    # A shell starts background jobs with SIGINT ignored; Ctrl-C must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    forever = threading.Event()
+    try:
+        while not forever.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        return
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-t", "--template", default="template.yaml", help="SAM template (default: template.yaml)"
+    )
+    parser.add_argument(
+        "--built",
+        action="store_true",
+        help="run the `sam build` artifacts (function and layer directories) instead of the "
+        "source tree, with only the stdlib and boto3 besides them, as in Lambda",
+    )
+    parser.add_argument(
+        "--build-dir",
+        default=str(DEFAULT_BUILD_DIR),
+        help=f"where `sam build` wrote them (default: {DEFAULT_BUILD_DIR})",
+    )
+    parser.add_argument(
+        "--env-vars",
+        metavar="FILE",
+        help='JSON overrides, as sam: {"Parameters": {...}, "FunctionId": {"NAME": "value"}}',
+    )
+    parser.add_argument(
+        "--parameter-overrides", nargs="+", metavar="KEY=VALUE", help="template parameters"
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="lambdaserve",
+        description="Run the functions of a SAM template locally, as Lambda would, without Docker.",
+    )
+    commands = top.add_subparsers(dest="command", required=True)
+    invoke = commands.add_parser(
+        "invoke",
+        help="invoke one function once (like `sam local invoke`)",
+        description="Response JSON on stdout; logs and the REPORT line on stderr.",
+    )
+    invoke.add_argument("function", help="logical id of the function in the template")
+    invoke.add_argument(
+        "-e", "--event", metavar="FILE", help="event JSON file, or - for stdin (default: {})"
+    )
+    _common(invoke)
+    invoke.set_defaults(run=cmd_invoke)
+    serve = commands.add_parser(
+        "serve",
+        help="HTTP API, Lambda API and S3 on loopback (like `sam local start-api`)",
+        description="Routes HTTP requests by the template's HttpApi routes to the functions.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("-p", "--port", type=int, default=3000, help="HTTP API port (3000)")
+    serve.add_argument("--lambda-port", type=int, default=3001, help="Lambda API port (3001)")
+    serve.add_argument(
+        "--s3-port", type=int, default=3002, help="local S3 port (3002; 0: any free port)"
+    )
+    serve.add_argument("--no-s3", action="store_true", help="do not start local S3")
+    serve.add_argument(
+        "--instances", type=int, default=1, help="max concurrent environments per function (1)"
+    )
+    serve.add_argument("--warm", action="store_true", help="start every function now")
+    _common(serve)
+    serve.set_defaults(run=cmd_serve)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except LocalError as error:
+        print(f"lambdaserve: {error.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

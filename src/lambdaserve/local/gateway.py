@@ -1,0 +1,135 @@
+"""The local HTTP API: routes each request as API Gateway would and answers with its result.
+
+No route: 404 `{"message":"Not Found"}`. A handler error, timeout or malformed result:
+502 `{"message":"Internal Server Error"}`. Bodies over HTTP API's 10 MB, or events over
+Lambda's 6 MB: 413. Every answer carries an `apigw-requestid` header, as in AWS.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+
+from lambdaserve.local.errors import InvokeRejected, LocalError
+from lambdaserve.local.events import (
+    HttpResponse,
+    MalformedResponse,
+    error_response,
+    http_event,
+    http_response,
+)
+from lambdaserve.local.routes import RouteTable
+from lambdaserve.local.runtime import LocalLambda
+
+MAX_BODY = 10 * 1024 * 1024  # HTTP API's request size limit
+
+AccessLog = Callable[[str], None]
+
+
+def _read_chunked(handler: BaseHTTPRequestHandler) -> bytes:
+    body = bytearray()
+    while True:
+        size = int(handler.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return bytes(body)
+        body.extend(handler.rfile.read(size))
+        handler.rfile.readline()
+        if len(body) > MAX_BODY:
+            raise ValueError("body too large")
+
+
+def handler_for(
+    runtime: LocalLambda, routes: RouteTable, access_log: AccessLog | None = None
+) -> type[BaseHTTPRequestHandler]:
+    class GatewayHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "lambdaserve"
+        sys_version = ""
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # one access-log line per request is written by _handle
+
+        def _body(self) -> bytes | None:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                try:
+                    return _read_chunked(self)
+                except ValueError:
+                    return None
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                return None
+            return self.rfile.read(length) if length else b""
+
+        def _answer(self, response: HttpResponse, request_id: str, head: bool) -> None:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in (
+                    "content-length",
+                    "transfer-encoding",
+                    "connection",
+                    "date",
+                ):
+                    self.send_header(name, value)
+            self.send_header("apigw-requestid", request_id)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(response.body)
+
+        def _handle(self) -> None:
+            started = time.perf_counter()
+            request_id = uuid.uuid4().hex[:16]
+            raw_path, _, raw_query = self.path.partition("?")
+            match = routes.match(self.command, raw_path)
+            body = self._body()
+            target = match.route.function if match else "-"
+            if body is None:
+                response = error_response(413, "Request Entity Too Large")
+                self.close_connection = True
+            elif match is None:
+                response = error_response(404, "Not Found")
+            else:
+                event = http_event(
+                    self.command,
+                    raw_path,
+                    raw_query,
+                    self.headers.items(),
+                    body,
+                    match,
+                    source_ip=self.client_address[0],
+                    host=self.headers.get("Host", "127.0.0.1").split(":")[0],
+                    request_id=request_id,
+                )
+                response = self._call(match.route.function, event)
+            self._answer(response, request_id, self.command == "HEAD")
+            if access_log:
+                ms = (time.perf_counter() - started) * 1000
+                access_log(
+                    f"{self.command} {self.path} -> {target} {response.status} ({ms:.0f} ms)"
+                )
+
+        def _call(self, function: str, event: dict[str, object]) -> HttpResponse:
+            import json
+
+            try:
+                result = runtime.invoke(function, json.dumps(event).encode())
+            except InvokeRejected as error:
+                if error.status == 413:
+                    return error_response(413, "Request Entity Too Large")
+                return error_response(500, "Internal Server Error")
+            except LocalError:
+                return error_response(503, "Service Unavailable")
+            if not result.ok:
+                return error_response(502, "Internal Server Error")
+            try:
+                return http_response(result.payload)
+            except MalformedResponse:
+                return error_response(502, "Internal Server Error")
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    return GatewayHandler
