@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambdaserve.local import template
+from lambdaserve.local.errors import LocalError
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def real() -> template.Template:
+    return template.load(ROOT / "template.yaml")
+
+
+def test_real_template_functions_get_globals_and_their_own_overrides(
+    real: template.Template,
+) -> None:
+    index = real.function("IndexFunction")
+    assert index.timeout == 15  # from Globals
+    assert index.memory == 512  # the function's own value wins
+    assert index.runtime == "python3.12"
+    assert index.handler == "app.handler"
+    assert index.code_uri == ROOT / "functions" / "index"
+    assert index.layers == ("RuntimeLayer", "ModelsLayer")
+    assert index.log_format == "JSON"
+    assert index.log_level == "INFO"
+
+
+def test_environment_merges_globals_and_resolves_refs_and_subs(real: template.Template) -> None:
+    iris = real.function("IrisFunction").environment
+    assert iris["MODEL_NAME"] == "iris"
+    assert iris["LAMBDASERVE_MODEL_REPOSITORY"] == "/opt/models"
+    assert iris["LAMBDASERVE_MAX_BODY_BYTES"] == "6291456"  # !Ref to a parameter default
+    functions = real.function("IndexFunction").environment["LAMBDASERVE_MODEL_FUNCTIONS"]
+    # A function's local name is its logical id: the forwarder invokes these names.
+    assert '"iris":"IrisFunction"' in functions
+    assert '"digits":"DigitsFunction"' in functions
+
+
+def test_layers_and_routes(real: template.Template) -> None:
+    assert real.layers["ModelsLayer"].content_uri == ROOT / "layers" / "models"
+    assert real.layers["RuntimeLayer"].build_method == "makefile"
+    keys = {(r.key, r.function) for r in real.routes}
+    assert ("ANY /{proxy+}", "IndexFunction") in keys
+    assert ("ANY /v1/models/iris/{proxy+}", "IrisFunction") in keys
+    assert ("GET /health", "IndexFunction") in keys
+
+
+def test_unknown_function_names_the_known_ones(real: template.Template) -> None:
+    with pytest.raises(LocalError, match=r"unknown function 'Nope'.*IrisFunction"):
+        real.function("Nope")
+
+
+def test_small_template_parameters_subs_and_list_globals(
+    small_template: template.Template, project: Path
+) -> None:
+    echo = small_template.function("Echo")
+    assert echo.environment["GREETING"] == "hello"
+    assert echo.environment["TARGET"] == '{"boom":"Boom"}'
+    assert echo.code_uri == project.parent / "code"
+    assert echo.layers == ("DataLayer",)
+    assert echo.timeout == 10 and echo.memory == 256
+    assert small_template.function("Sleepy").timeout == 1
+
+
+def test_parameter_overrides(project: Path) -> None:
+    loaded = template.load(project, parameters={"Greeting": "bonjour"})
+    assert loaded.function("Echo").environment["GREETING"] == "bonjour"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_parse_error_says_where(tmp_path: Path) -> None:
+    path = write(tmp_path, "Resources:\n  A: [1, 2\n  B: 3\n")
+    with pytest.raises(LocalError, match=r"does not parse: line \d+, column \d+"):
+        template.load(path)
+
+
+def test_missing_and_non_sam_templates(tmp_path: Path) -> None:
+    with pytest.raises(LocalError, match="template not found"):
+        template.load(tmp_path / "nope.yaml")
+    with pytest.raises(LocalError, match="no Resources mapping"):
+        template.load(write(tmp_path, "just: text\n"))
+
+
+FUNCTION = """
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      CodeUri: .
+      Handler: app.handler
+"""
+
+
+def test_s3_trigger_filters_and_local_bucket_name(tmp_path: Path) -> None:
+    text = f"""
+Resources:
+  Data:
+    Type: AWS::S3::Bucket
+{FUNCTION}      Environment:
+        Variables:
+          BUCKET: !Ref Data
+          BUCKET_ARN: !GetAtt Data.Arn
+          ME: !GetAtt Fn.Arn
+      Events:
+        Upload:
+          Type: S3
+          Properties:
+            Bucket: !Ref Data
+            Events: s3:ObjectCreated:*
+            Filter:
+              S3Key:
+                Rules:
+                  - {{Name: prefix, Value: incoming/}}
+                  - {{Name: suffix, Value: .csv}}
+"""
+    loaded = template.load(write(tmp_path, text), stack="demo")
+    assert loaded.buckets == {"Data": "demo-data"}
+    env = loaded.function("Fn").environment
+    assert env["BUCKET"] == "demo-data"
+    assert env["BUCKET_ARN"] == "arn:aws:s3:::demo-data"
+    assert env["ME"].endswith(":function:Fn")
+    (trigger,) = loaded.s3_triggers
+    assert (trigger.function, trigger.bucket, trigger.prefix, trigger.suffix) == (
+        "Fn",
+        "Data",
+        "incoming/",
+        ".csv",
+    )
+    assert trigger.matches("incoming/iris/a.csv")
+    assert not trigger.matches("results/iris/a.csv")
+    assert not trigger.matches("incoming/iris/a.json")
+    assert not trigger.matches("incoming/a.csv", "s3:ObjectRemoved:Delete")
+
+
+def test_conditions_joins_and_stack_name_from_samconfig(tmp_path: Path) -> None:
+    (tmp_path / "samconfig.toml").write_text(
+        'version = 0.1\n[default.global.parameters]\nstack_name = "from-config"\n'
+    )
+    text = f"""
+Parameters:
+  Stage: {{Type: String, Default: dev}}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Resources:
+{FUNCTION}      Environment:
+        Variables:
+          LEVEL: !If [IsProd, WARN, DEBUG]
+          JOINED: !Join ["-", [a, !Ref "AWS::StackName", !Select [1, [x, y]]]]
+          LITERAL: !Sub "${{!NotAVar}}-${{AWS::Region}}"
+          FLAG: true
+"""
+    env = template.load(write(tmp_path, text), region="eu-west-1").function("Fn").environment
+    assert env == {
+        "LEVEL": "DEBUG",
+        "JOINED": "a-from-config-y",
+        "LITERAL": "${NotAVar}-eu-west-1",
+        "FLAG": "true",
+    }
+
+
+def test_unresolvable_things_are_named(tmp_path: Path) -> None:
+    env = f"Resources:\n{FUNCTION}      Environment:\n        Variables:\n"
+    with pytest.raises(LocalError, match=r"Fn\.Environment\.X: !Ref Ghost"):
+        template.load(write(tmp_path, env + "          X: !Ref Ghost\n"))
+    with pytest.raises(LocalError, match="Fn::ImportValue cannot be resolved locally"):
+        template.load(write(tmp_path, env + "          X: !ImportValue y\n"))
+    text = f"Resources:\n{FUNCTION}      Layers: [arn:aws:lambda:us-east-1:1:layer:x:1]\n"
+    with pytest.raises(LocalError, match="not a layer of this template"):
+        template.load(write(tmp_path, text))
+
+
+def test_non_python_runtime_is_refused(tmp_path: Path) -> None:
+    text = f"Resources:\n{FUNCTION}".replace("python3.12", "nodejs20.x")
+    with pytest.raises(LocalError, match="not a python runtime"):
+        _ = template.load(write(tmp_path, text)).function("Fn").python_version
+
+
+def test_default_route_without_path(tmp_path: Path) -> None:
+    text = f"Resources:\n{FUNCTION}      Events:\n        All: {{Type: HttpApi}}\n"
+    (route,) = template.load(write(tmp_path, text)).routes
+    assert route.key == "$default"
