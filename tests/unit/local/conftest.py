@@ -12,7 +12,7 @@ from lambdaserve.local import template
 from lambdaserve.local.runtime import LocalLambda
 
 HANDLERS = """
-import json, os, sys, time
+import base64, json, os, sys, time
 
 COUNT = {"n": 0}
 
@@ -57,7 +57,11 @@ def unmarshallable(event, context):
 
 
 def http(event, context):
-    return event["response"]
+    # Answers with the result the request body describes.
+    body = event.get("body") or "null"
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body)
+    return json.loads(body)
 
 
 def try_import(event, context):

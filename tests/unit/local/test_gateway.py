@@ -1,0 +1,105 @@
+"""The local HTTP API over real sockets: routing, events, response mapping, gateway errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from lambdaserve.local import gateway, server
+from lambdaserve.local.routes import RouteTable
+from lambdaserve.local.runtime import LocalLambda
+
+
+@pytest.fixture
+def api(runtime: LocalLambda) -> Iterator[httpx.Client]:
+    routes = RouteTable(runtime.template.routes)
+    lines: list[str] = []
+    http = server.bind(
+        "127.0.0.1", 0, gateway.handler_for(runtime, routes, lines.append), "API", "-p"
+    )
+    server.serve_in_thread(http, "gateway-test")
+    with httpx.Client(base_url=server.url(http), timeout=30) as client:
+        client.lines = lines  # type: ignore[attr-defined]
+        yield client
+    server.stop(http)
+
+
+def echoed(response: httpx.Response) -> dict[str, object]:
+    assert response.status_code == 200, response.text
+    event = response.json()["event"]
+    assert isinstance(event, dict)
+    return event
+
+
+def test_request_becomes_a_payload_2_0_event(api: httpx.Client) -> None:
+    response = api.post(
+        "/items/a%20b?x=1&x=2",
+        json={"k": "v"},
+        headers={"X-Dup": "1", "Cookie": "c1=a; c2=b"},
+    )
+    event = echoed(response)
+    assert event["routeKey"] == "ANY /items/{id}"
+    assert event["rawPath"] == "/items/a%20b"
+    assert event["pathParameters"] == {"id": "a b"}
+    assert event["queryStringParameters"] == {"x": "1,2"}
+    assert event["cookies"] == ["c1=a", "c2=b"]
+    assert json.loads(str(event["body"])) == {"k": "v"}
+    assert event["isBase64Encoded"] is False
+    headers = event["headers"]
+    assert isinstance(headers, dict) and headers["x-dup"] == "1"
+    context = event["requestContext"]
+    assert isinstance(context, dict)
+    assert context["http"]["method"] == "POST"  # type: ignore[index]
+    assert response.headers["apigw-requestid"] == context["requestId"]
+    assert any("/items/a%20b" in line and "Echo 200" in line for line in api.lines)  # type: ignore[attr-defined]
+
+
+def test_binary_body_arrives_base64(api: httpx.Client) -> None:
+    event = echoed(api.put("/items/1", content=b"\x00\xff", headers={"content-type": "image/png"}))
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(str(event["body"])) == b"\x00\xff"
+
+
+def test_response_mapping(api: httpx.Client) -> None:
+    # Echo returns a dict without statusCode: HTTP API sends it as a 200 JSON body.
+    response = api.get("/echo")
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["function_name"] == "Echo"
+
+
+def test_unknown_route_is_not_found(api: httpx.Client) -> None:
+    response = api.get("/nowhere")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found"}
+    assert api.post("/echo").status_code == 404  # GET only
+
+
+def test_handler_error_and_timeout_are_502(api: httpx.Client) -> None:
+    for path in ("/boom", "/slow"):
+        response = api.request("GET", path)
+        assert response.status_code == 502
+        assert response.json() == {"message": "Internal Server Error"}
+
+
+def test_results_become_http_responses(api: httpx.Client) -> None:
+    wanted = {
+        "statusCode": 418,
+        "headers": {"x-teapot": "yes", "content-type": "image/png"},
+        "cookies": ["a=1", "b=2"],
+        "isBase64Encoded": True,
+        "body": base64.b64encode(b"\x89PNG").decode(),
+    }
+    response = api.post("/http/x", json=wanted)
+    assert response.status_code == 418
+    assert response.headers["x-teapot"] == "yes"
+    assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    assert response.content == b"\x89PNG"
+    plain = api.post("/http/x", json="Hello from Lambda!")
+    assert (plain.status_code, plain.text) == (200, "Hello from Lambda!")
+    assert api.post("/http/x", json={"statusCode": "teapot"}).status_code == 502
+    head = api.head("/http/x")  # no body: the handler returns null -> 200 "null"
+    assert head.status_code == 200 and head.content == b""
