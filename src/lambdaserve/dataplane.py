@@ -27,6 +27,10 @@ class DataPlane:
         # passes its one model so it never answers for another function's model.
         self.served = frozenset(served) if served is not None else None
         self._models: dict[tuple[str, str], OnnxModel] = {}
+        # (name, version, label) -> concrete version. A deployed repository is read-only
+        # (a Lambda layer), so a successful resolution holds for the container's life and
+        # the hot path never touches the filesystem. Failures are not cached.
+        self._resolved: dict[tuple[str, str | None, str | None], str] = {}
 
     def model_names(self) -> list[str]:
         names = self.repository.names()
@@ -37,8 +41,12 @@ class DataPlane:
             raise ModelNotFound(f"model {name!r} not found")
 
     def resolve(self, name: str, version: str | None = None, label: str | None = None) -> str:
-        self._check_served(name)
-        return self.repository.resolve(name, version, label)
+        key = (name, version, label)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            self._check_served(name)
+            resolved = self._resolved[key] = self.repository.resolve(name, version, label)
+        return resolved
 
     def versions(self, name: str) -> list[str]:
         self._check_served(name)

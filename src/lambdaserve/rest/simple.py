@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from lambdaserve.codecs import simple
 from lambdaserve.dataplane import DataPlane
-from lambdaserve.rest.http import JSONResponse, read_json
+from lambdaserve.rest.http import JSONResponse, LeanRoute, path_parameters, read_json
 
 _PREDICT_DOC: dict[str, Any] = {
     "requestBody": {
@@ -62,17 +62,30 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
         response = plane.infer(name, inference, manifest.version)
         return JSONResponse(simple.encode(response, manifest, single))
 
-    @api.post("/models/{model}/predict", openapi_extra=_PREDICT_DOC, summary="Predict")
-    async def predict(model: str, request: Request) -> JSONResponse:
-        return await _predict(model, None, request)
+    # The hot routes: LeanRoute endpoints take the bare Request (no dependency solving).
+    async def predict(request: Request) -> JSONResponse:
+        return await _predict(request.path_params["model"], None, request)
 
-    @api.post(
-        "/models/{model}/versions/{version}/predict",
-        openapi_extra=_PREDICT_DOC,
-        summary="Predict with one version",
+    async def predict_version(request: Request) -> JSONResponse:
+        params = request.path_params
+        return await _predict(params["model"], params["version"], request)
+
+    api.add_api_route(
+        "/models/{model}/predict",
+        predict,
+        methods=["POST"],
+        summary="Predict",
+        openapi_extra={**_PREDICT_DOC, **path_parameters("model")},
+        route_class_override=LeanRoute,
     )
-    async def predict_version(model: str, version: str, request: Request) -> JSONResponse:
-        return await _predict(model, version, request)
+    api.add_api_route(
+        "/models/{model}/versions/{version}/predict",
+        predict_version,
+        methods=["POST"],
+        summary="Predict with one version",
+        openapi_extra={**_PREDICT_DOC, **path_parameters("model", "version")},
+        route_class_override=LeanRoute,
+    )
 
     @api.get("/models/{model}", summary="Model info")
     async def info(model: str) -> JSONResponse:

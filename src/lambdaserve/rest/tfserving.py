@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from lambdaserve.codecs import tfserving
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.errors import InvalidInput
-from lambdaserve.rest.http import JSONResponse, read_json
+from lambdaserve.rest.http import JSONResponse, LeanRoute, path_parameters, read_json
 
 _PREDICT_DOC: dict[str, Any] = {
     "requestBody": {
@@ -44,28 +44,42 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
         response = plane.infer(name, decoded.inference, manifest.version)
         return JSONResponse(tfserving.encode(response, decoded, manifest))
 
-    @api.post("/v1/models/{model_verb}", openapi_extra=_PREDICT_DOC, summary="Predict")
-    async def predict(model_verb: str, request: Request) -> JSONResponse:
-        name, verb = tfserving.split_verb(model_verb)
+    # The hot routes: LeanRoute endpoints take the bare Request (no dependency solving).
+    async def predict(request: Request) -> JSONResponse:
+        name, verb = tfserving.split_verb(request.path_params["model_verb"])
         return await _run(name, None, None, verb, request)
 
-    @api.post(
-        "/v1/models/{model}/versions/{version_verb}",
-        openapi_extra=_PREDICT_DOC,
-        summary="Predict with a version",
-    )
-    async def predict_version(model: str, version_verb: str, request: Request) -> JSONResponse:
-        version, verb = tfserving.split_verb(version_verb)
-        return await _run(model, version, None, verb, request)
+    async def predict_version(request: Request) -> JSONResponse:
+        version, verb = tfserving.split_verb(request.path_params["version_verb"])
+        return await _run(request.path_params["model"], version, None, verb, request)
 
-    @api.post(
-        "/v1/models/{model}/labels/{label_verb}",
-        openapi_extra=_PREDICT_DOC,
-        summary="Predict with a labelled version",
-    )
-    async def predict_label(model: str, label_verb: str, request: Request) -> JSONResponse:
-        label, verb = tfserving.split_verb(label_verb)
-        return await _run(model, None, label, verb, request)
+    async def predict_label(request: Request) -> JSONResponse:
+        label, verb = tfserving.split_verb(request.path_params["label_verb"])
+        return await _run(request.path_params["model"], None, label, verb, request)
+
+    for path, endpoint, summary, params in (
+        ("/v1/models/{model_verb}", predict, "Predict", ("model_verb",)),
+        (
+            "/v1/models/{model}/versions/{version_verb}",
+            predict_version,
+            "Predict with a version",
+            ("model", "version_verb"),
+        ),
+        (
+            "/v1/models/{model}/labels/{label_verb}",
+            predict_label,
+            "Predict with a labelled version",
+            ("model", "label_verb"),
+        ),
+    ):
+        api.add_api_route(
+            path,
+            endpoint,
+            methods=["POST"],
+            summary=summary,
+            openapi_extra={**_PREDICT_DOC, **path_parameters(*params)},
+            route_class_override=LeanRoute,
+        )
 
     def _status(name: str, version: str | None, label: str | None) -> JSONResponse:
         if version is None and label is None:

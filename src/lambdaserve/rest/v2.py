@@ -14,7 +14,9 @@ from lambdaserve.rest.http import (
     BINARY_TYPES,
     JSON_TYPES,
     JSONResponse,
+    LeanRoute,
     check_content_type,
+    path_parameters,
     read_body,
 )
 
@@ -89,17 +91,30 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
             headers={"Inference-Header-Content-Length": str(header_length)},
         )
 
-    @api.post("/v2/models/{model}/infer", openapi_extra=_INFER_DOC, summary="Infer")
-    async def infer(model: str, request: Request) -> Response:
-        return await _infer(model, None, request)
+    # The hot routes: LeanRoute endpoints take the bare Request (no dependency solving).
+    async def infer(request: Request) -> Response:
+        return await _infer(request.path_params["model"], None, request)
 
-    @api.post(
-        "/v2/models/{model}/versions/{version}/infer",
-        openapi_extra=_INFER_DOC,
-        summary="Infer with a version",
+    async def infer_version(request: Request) -> Response:
+        params = request.path_params
+        return await _infer(params["model"], params["version"], request)
+
+    api.add_api_route(
+        "/v2/models/{model}/infer",
+        infer,
+        methods=["POST"],
+        summary="Infer",
+        openapi_extra={**_INFER_DOC, **path_parameters("model")},
+        route_class_override=LeanRoute,
     )
-    async def infer_version(model: str, version: str, request: Request) -> Response:
-        return await _infer(model, version, request)
+    api.add_api_route(
+        "/v2/models/{model}/versions/{version}/infer",
+        infer_version,
+        methods=["POST"],
+        summary="Infer with a version",
+        openapi_extra={**_INFER_DOC, **path_parameters("model", "version")},
+        route_class_override=LeanRoute,
+    )
 
     def _metadata(name: str, version: str | None) -> JSONResponse:
         return JSONResponse(v2.model_metadata(plane.manifest(name, version), plane.versions(name)))

@@ -1,0 +1,92 @@
+"""What every section shares: the benchmark model, its data, the seed pickle, our handler."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "layers" / "models"
+MODEL = "breast_cancer"
+VERSION = "2"  # the random forest; the `stable` label points at version 1
+FUNCTION = "BreastCancerFunction"
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from package_size import _CfnLoader  # noqa: E402
+
+
+@cache
+def dataset() -> np.ndarray:
+    """The breast_cancer feature rows (569 x 30, float64), as a client would send them."""
+    from sklearn.datasets import load_breast_cancer
+
+    return np.asarray(load_breast_cancer().data, dtype=np.float64)
+
+
+def sample_rows(n: int, seed: int = 0) -> np.ndarray:
+    """n real rows drawn with replacement, deterministic per seed."""
+    data = dataset()
+    return data[np.random.default_rng(seed).integers(0, len(data), n)]
+
+
+def train_seed_model(directory: Path) -> Path:
+    """The seed's model.pkl: breast_cancer version 2's recipe, trained as shipped, joblib-dumped."""
+    import joblib
+    import train_models
+
+    recipe = next(r for r in train_models.RECIPES if (r.name, r.version) == (MODEL, VERSION))
+    path = directory / "model.pkl"
+    joblib.dump(train_models.train(recipe).estimator, path)
+    return path
+
+
+def function_env(logical_id: str = FUNCTION, models: Path = MODELS) -> dict[str, str]:
+    """The function's environment from template.yaml (Globals merged), models from `models`."""
+    doc = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
+    params = {k: str(v.get("Default", "")) for k, v in doc.get("Parameters", {}).items()}
+    merged = {
+        **doc["Globals"]["Function"].get("Environment", {}).get("Variables", {}),
+        **doc["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {}),
+    }
+    env = {}
+    for key, value in merged.items():
+        if isinstance(value, dict) and "Ref" in value:
+            value = params.get(value["Ref"], "")
+        if isinstance(value, str | int | float):
+            env[key] = str(value)
+    env["LAMBDASERVE_MODEL_REPOSITORY"] = str(models)
+    return env
+
+
+def load_module(path: Path, name: str, env: dict[str, str] | None = None) -> ModuleType:
+    """Execute a Lambda entry module in-process under a unique name, with its environment."""
+    os.environ.update(env or {})
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def model_handler() -> Any:
+    """Our breast_cancer function's real handler, exactly as Lambda imports it."""
+    module = load_module(
+        ROOT / "functions" / "model_api" / "app.py", "bench_model_api", function_env()
+    )
+    return module
+
+
+def check_ok(response: dict[str, Any]) -> dict[str, Any]:
+    if response.get("statusCode") != 200:
+        raise RuntimeError(f"handler answered {response.get('statusCode')}: {response.get('body')}")
+    return response
