@@ -19,7 +19,11 @@ TARGET_MB = 200.0
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags (!Ref, !Sub, ...) as plain values."""
+    """Reads CloudFormation short-form tags (!Ref, !Sub, ...) as plain values.
+
+    Kept for the callers that still import it; the template reader is
+    `lambdaserve.local.template` (Globals merged, intrinsics resolved).
+    """
 
 
 def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -37,20 +41,14 @@ def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def layer_ids(refs: list[Any]) -> list[str]:
-    return [r["Ref"] for r in refs if isinstance(r, dict) and "Ref" in r]
-
-
 def measure(template: Path = ROOT / "template.yaml") -> dict[str, dict[str, float]]:
-    doc = yaml.load(template.read_text(), Loader=_CfnLoader)
-    global_layers = layer_ids(doc.get("Globals", {}).get("Function", {}).get("Layers", []))
+    """Per function: its build directory and each of its layers' (Globals merged), in MB."""
+    from lambdaserve.local.template import load
+
     sizes: dict[str, dict[str, float]] = {}
-    for logical_id, resource in doc["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        layers = global_layers + layer_ids(resource.get("Properties", {}).get("Layers", []))
+    for logical_id, function in load(template).functions.items():
         parts = {logical_id: dir_bytes(BUILD / logical_id)}
-        parts.update({layer: dir_bytes(BUILD / layer) for layer in layers})
+        parts.update({layer: dir_bytes(BUILD / layer) for layer in function.layers})
         mb = {k: round(v / 1e6, 1) for k, v in parts.items()}
         mb["total"] = round(sum(parts.values()) / 1e6, 1)
         sizes[logical_id] = mb
