@@ -98,7 +98,7 @@ def _decode_tensor(raw: Any, index: int, binary: bytes, offset: int) -> tuple[st
     if not isinstance(name, str) or not name:
         raise InvalidInput(f'inputs[{index}] needs a "name"')
     datatype = raw.get("datatype")
-    if datatype not in NUMPY_BY_DATATYPE:
+    if not isinstance(datatype, str) or datatype not in NUMPY_BY_DATATYPE:
         raise InvalidInput(
             f"input {name!r}: unknown datatype {datatype!r}; expected one of "
             + ", ".join(NUMPY_BY_DATATYPE)
@@ -117,7 +117,7 @@ def _decode_tensor(raw: Any, index: int, binary: bytes, offset: int) -> tuple[st
         if not isinstance(size, int) or size < 0 or offset + size > len(binary):
             raise InvalidInput(f"input {name!r}: binary_data_size exceeds the binary data")
         array = _from_binary(binary[offset : offset + size], datatype, count, name)
-        return name, array.reshape(shape), offset + size
+        return name, _reshape(array, shape, name), offset + size
     if "data" not in raw:
         raise InvalidInput(f'input {name!r} needs "data"')
     return name, _from_json(raw["data"], datatype, shape, count, name), offset
@@ -136,6 +136,8 @@ def _from_json(data: Any, datatype: str, shape: list[int], count: int, name: str
             array = np.asarray(data)
         except (ValueError, TypeError):
             raise InvalidInput(f"input {name!r}: nested data is ragged") from None
+        if datatype == "UINT64" and array.dtype.kind in "fO":
+            array = _exact_uint64(data, array)
         if array.size and array.dtype.kind not in _KINDS_ACCEPTED[target.kind]:
             raise InvalidInput(f"input {name!r}: data does not match datatype {datatype}")
         if array.dtype.kind != "b" and has_bools(data, array):
@@ -150,8 +152,25 @@ def _from_json(data: Any, datatype: str, shape: list[int], count: int, name: str
             raise InvalidInput(
                 f"input {name!r}: shape {shape} needs {count} values, data has {array.size}"
             )
-        array = array.reshape(shape)
+        array = _reshape(array, shape, name)
     return array
+
+
+def _exact_uint64(data: Any, array: np.ndarray) -> np.ndarray:
+    """numpy reads [0, 2**64 - 1] as float64 (int64 and uint64 promote to float): redo exactly."""
+    exact = np.array(data, dtype=object)
+    if exact.shape == array.shape and all(type(v) is int and 0 <= v < 2**64 for v in exact.ravel()):
+        return exact.astype(np.uint64)
+    return array
+
+
+def _reshape(array: np.ndarray, shape: list[int], name: str) -> np.ndarray:
+    # The element count already matches, so numpy can only refuse an absurd shape such as
+    # [2**62, 4, 0] (zero elements, but dimensions beyond what an array can index).
+    try:
+        return array.reshape(shape)
+    except ValueError:
+        raise InvalidInput(f"input {name!r}: shape {shape} is too large") from None
 
 
 def _from_binary(chunk: bytes, datatype: str, count: int, name: str) -> np.ndarray:
