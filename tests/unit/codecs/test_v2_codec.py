@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import struct
 from typing import Any
 
 import numpy as np
@@ -670,4 +668,3 @@ def test_model_metadata() -> None:
 
 def test_header_constant_is_lowercase_for_header_lookup() -> None:
     assert v2.HEADER_LENGTH == "inference-header-content-length"
-    assert math.prod([]) == 1 and struct.calcsize("<I") == 4  # the wire's scalar and length sizes
