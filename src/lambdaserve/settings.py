@@ -39,6 +39,11 @@ class Settings:
     inter_op_threads: int = 1
     # JSON map model name -> function name, for forwarding TF Serving colon paths.
     model_functions: str = "{}"
+    # Batch prediction: ORT threads (0: every vCPU), decoded bytes per predicted block,
+    # and the S3 multipart part size of outputs (S3's minimum is 5 MiB).
+    batch_intra_op_threads: int = 0
+    batch_block_bytes: int = 4 * 1024 * 1024
+    batch_part_bytes: int = 16 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -50,4 +55,7 @@ class Settings:
             intra_op_threads=_int("LAMBDASERVE_INTRA_OP_THREADS", 1),
             inter_op_threads=_int("LAMBDASERVE_INTER_OP_THREADS", 1),
             model_functions=os.environ.get("LAMBDASERVE_MODEL_FUNCTIONS", "{}"),
+            batch_intra_op_threads=_int("LAMBDASERVE_BATCH_INTRA_OP_THREADS", 0),
+            batch_block_bytes=_int("LAMBDASERVE_BATCH_BLOCK_BYTES", 4 * 1024 * 1024),
+            batch_part_bytes=_int("LAMBDASERVE_BATCH_PART_BYTES", 16 * 1024 * 1024),
         )

@@ -1,0 +1,68 @@
+"""Lambda entry point of batch prediction, triggered by S3 ObjectCreated under `incoming/`.
+
+Every record is processed even if an earlier one failed; the invocation raises at the
+end if any failed, so Lambda retries it and finally hands it to the on-failure
+destination. A failed record has already written its summary with the error.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from lambdaserve.batch.events import object_refs
+from lambdaserve.batch.job import BatchConfig, BatchJob, session_threads
+from lambdaserve.dataplane import DataPlane
+from lambdaserve.model import SessionConfig
+from lambdaserve.repository import ModelRepository
+from lambdaserve.settings import Settings
+
+log = logging.getLogger("lambdaserve.batch")
+log.setLevel(logging.INFO)
+
+settings = Settings.from_env()
+plane = DataPlane(
+    ModelRepository(settings.model_repository),
+    SessionConfig(intra_op_threads=session_threads(settings)),
+)
+config = BatchConfig.from_settings(settings)
+
+
+@cache
+def s3() -> Any:
+    """Created on first use, so endpoint variables and test mocks set before it apply."""
+    return boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+
+
+class BatchFailed(RuntimeError):
+    """At least one record failed; its summary object carries the details."""
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    remaining = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        remaining = lambda: context.get_remaining_time_in_millis() / 1000  # noqa: E731
+    request_id = getattr(context, "aws_request_id", None)
+    refs, skipped = object_refs(event)
+    results: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for ref in refs:
+        job = BatchJob(s3(), plane, config, remaining, request_id)
+        try:
+            summary = job.run(ref)
+        except Exception as exc:
+            log.exception("batch prediction crashed for s3://%s/%s", ref.bucket, ref.key)
+            failures.append(f"{ref.key}: {type(exc).__name__}: {exc}")
+            continue
+        results.append({"key": ref.key, "status": summary.status, "note": summary.note})
+        if summary.failed:
+            failures.append(f"{ref.key}: {summary.error}")
+    if failures:
+        raise BatchFailed(
+            f"{len(failures)} of {len(refs)} object(s) failed: " + "; ".join(failures)
+        )
+    return {"processed": results, "skipped": [s.reason for s in skipped]}

@@ -1,0 +1,287 @@
+"""CSV blocks -> feature matrix, passthrough columns and row errors.
+
+The header names the columns; model features are found by name, every other column
+passes through unchanged. A header-less file whose first line is exactly the model's
+number of numeric fields is read as features in model order.
+
+Fast path (a block without `"`): line and comma positions come from numpy, the column
+count of every line is checked at once, and numpy's C `loadtxt` parses the features.
+If `loadtxt` rejects a block, it is bisected down to small runs parsed row by row, so
+each bad row is reported with its exact line and reason and every good row is kept.
+Blocks with quoted fields go through the `csv` module, row by row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from lambdaserve.batch.rows import ParsedBlock, RowError, UnreadableInput, excerpt
+from lambdaserve.batch.stream import Block
+from lambdaserve.batch.texts import Texts
+
+_NUMBER = re.compile(
+    r"^\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:nan|inf|infinity))\s*$",
+    re.IGNORECASE,
+)
+_COMMA = ord(",")
+_NEWLINE = ord("\n")
+# Below this many lines a rejected run is parsed row by row instead of bisected further.
+_ROW_BY_ROW = 64
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    names: tuple[str, ...]  # every column, as the header names it (generated if none)
+    features: tuple[int, ...]  # column index of each model feature, in model order
+    passthrough: tuple[int, ...]  # the other columns, in file order
+    has_header: bool
+
+    @property
+    def width(self) -> int:
+        return len(self.names)
+
+    @property
+    def passthrough_names(self) -> tuple[str, ...]:
+        return tuple(self.names[i] for i in self.passthrough)
+
+
+def is_number(text: str) -> bool:
+    return _NUMBER.match(text) is not None
+
+
+def read_header(line: bytes, feature_names: Sequence[str]) -> CsvLayout:
+    """Decide what the first line is; raises UnreadableInput if it fits neither shape."""
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        raise UnreadableInput("the first line is not UTF-8 text: not a CSV file") from exc
+    if not text.strip():
+        raise UnreadableInput("the first line is empty: a CSV file must start with a header")
+    try:
+        fields = next(csv.reader([text]))
+    except csv.Error as exc:
+        raise UnreadableInput(f"the first line is not valid CSV: {exc}") from exc
+    names = [f.strip() for f in fields]
+    wanted = {name: i for i, name in enumerate(feature_names)}
+    if not any(name in wanted for name in names):
+        if len(names) == len(feature_names) and all(is_number(f) for f in fields):
+            generated = tuple(f"column_{i + 1}" for i in range(len(names)))
+            return CsvLayout(generated, tuple(range(len(names))), (), has_header=False)
+        raise UnreadableInput(
+            f"the header names none of the model's {len(feature_names)} features "
+            f"({_listing(feature_names)}), and the first line is not a header-less row of "
+            f"{len(feature_names)} numbers (it has {len(fields)} fields)"
+        )
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in wanted and name in seen:
+            raise UnreadableInput(f"feature column {name!r} appears twice in the header")
+        seen.setdefault(name, i)
+    missing = [n for n in feature_names if n not in seen]
+    if missing:
+        raise UnreadableInput(f"the header lacks feature column(s): {_listing(missing)}")
+    features = tuple(seen[n] for n in feature_names)
+    taken = set(features)
+    passthrough = tuple(i for i in range(len(names)) if i not in taken)
+    return CsvLayout(tuple(names), features, passthrough, has_header=True)
+
+
+def _listing(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+class CsvReader:
+    def __init__(self, layout: CsvLayout) -> None:
+        self.layout = layout
+        self._feature_cols = np.asarray(layout.features, dtype=np.int64)
+
+    def parse(self, block: Block) -> ParsedBlock:
+        data = block.data
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+        if b'"' in data or b"\r" in data:
+            return self._parse_with_csv_module(data, block.first_line)
+        return self._parse_fast(data, block.first_line)
+
+    # ---------------------------------------------------------------- fast path
+    def _parse_fast(self, data: bytes, first_line: int) -> ParsedBlock:
+        width = self.layout.width
+        u = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(u == _NEWLINE)
+        commas = np.flatnonzero(u == _COMMA)
+        starts = np.empty_like(ends)
+        starts[:1] = 0
+        starts[1:] = ends[:-1] + 1
+        first_comma = np.searchsorted(commas, starts)
+        n_commas = np.searchsorted(commas, ends) - first_comma
+        blank = ends == starts
+        shaped = (n_commas == width - 1) & ~blank
+        errors = [
+            RowError(
+                first_line + int(i),
+                f"expected {width} columns, found {int(n_commas[i]) + 1}",
+                excerpt(data[starts[i] : ends[i]]),
+            )
+            for i in np.flatnonzero(~shaped & ~blank)
+        ]
+        rows = np.flatnonzero(shaped)
+        all_lines = data.split(b"\n")
+        lines = all_lines if rows.shape[0] == len(all_lines) - 1 else [all_lines[i] for i in rows]
+        if lines is all_lines:
+            lines.pop()
+        values, ok, row_errors = self._parse_values(lines, rows, first_line)
+        errors.extend(row_errors)
+        errors.sort(key=lambda e: e.line)
+        kept = rows[ok]
+        # Field c of a well-shaped line spans from after comma c-1 to comma c (or the end).
+        base = first_comma[kept]
+        passthrough = []
+        for col in self.layout.passthrough:
+            start = starts[kept] if col == 0 else commas[base + col - 1] + 1
+            end = ends[kept] if col == width - 1 else commas[base + col]
+            passthrough.append(Texts(u, start, end))
+        blanks = int(blank.sum())
+        return ParsedBlock(values[ok], first_line + kept, passthrough, None, errors, blanks)
+
+    def _parse_values(
+        self, lines: list[bytes], rows: np.ndarray, first_line: int
+    ) -> tuple[np.ndarray, np.ndarray, list[RowError]]:
+        """Features of well-shaped lines; `ok` marks rows that parsed and are finite."""
+        n_features = len(self.layout.features)
+        values = np.zeros((len(lines), n_features), dtype=np.float32)
+        ok = np.ones(len(lines), dtype=bool)
+        errors: list[RowError] = []
+        self._bisect(lines, 0, len(lines), values, ok, errors, rows, first_line)
+        finite = np.isfinite(values).all(axis=1)
+        for i in np.flatnonzero(ok & ~finite):
+            col = int(np.flatnonzero(~np.isfinite(values[i]))[0])
+            name = self.layout.names[self.layout.features[col]]
+            reason = f"column {name!r} is not a finite number"
+            errors.append(RowError(first_line + int(rows[i]), reason, excerpt(lines[i])))
+        return values, ok & finite, errors
+
+    def _bisect(
+        self,
+        lines: list[bytes],
+        lo: int,
+        hi: int,
+        values: np.ndarray,
+        ok: np.ndarray,
+        errors: list[RowError],
+        rows: np.ndarray,
+        first_line: int,
+    ) -> None:
+        if lo >= hi:
+            return
+        if hi - lo > _ROW_BY_ROW:
+            try:
+                values[lo:hi] = np.loadtxt(
+                    lines[lo:hi],
+                    delimiter=",",
+                    dtype=np.float32,
+                    usecols=self.layout.features,
+                    comments=None,
+                    quotechar=None,
+                    ndmin=2,
+                )
+                return
+            except ValueError:
+                mid = (lo + hi) // 2
+                self._bisect(lines, lo, mid, values, ok, errors, rows, first_line)
+                self._bisect(lines, mid, hi, values, ok, errors, rows, first_line)
+                return
+        for i in range(lo, hi):
+            fields = lines[i].split(b",")
+            parsed, reason = self._row_values([f.decode("utf-8", "replace") for f in fields])
+            if parsed is None:
+                ok[i] = False
+                errors.append(RowError(first_line + int(rows[i]), reason, excerpt(lines[i])))
+            else:
+                values[i] = parsed
+
+    def _row_values(self, fields: Sequence[str]) -> tuple[list[float] | None, str]:
+        out = []
+        for col in self.layout.features:
+            text = fields[col]
+            name = self.layout.names[col]
+            if not text.strip():
+                return None, f"column {name!r} is empty (missing value)"
+            if not is_number(text):
+                return None, f"column {name!r} is not a number: {excerpt(text)!r}"
+            out.append(float(text))
+        return out, ""
+
+    # ---------------------------------------------------------------- quoted fields
+    def _parse_with_csv_module(self, data: bytes, first_line: int) -> ParsedBlock:
+        width = self.layout.width
+        text = data.decode("utf-8", "surrogateescape")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        features: list[list[float]] = []
+        lines: list[int] = []
+        passthrough: list[list[bytes]] = [[] for _ in self.layout.passthrough]
+        errors: list[RowError] = []
+        consumed = 0
+        blanks = 0
+        while True:
+            line = first_line + consumed
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                consumed = reader.line_num
+                errors.append(RowError(line, f"malformed CSV: {exc}", ""))
+                continue
+            consumed = reader.line_num
+            if not fields:
+                blanks += 1
+                continue
+            if len(fields) != width:
+                reason = f"expected {width} columns, found {len(fields)}"
+                errors.append(RowError(line, reason, excerpt(_encode_row(fields))))
+                continue
+            parsed, reason = self._row_values(fields)
+            if parsed is None or not np.isfinite(np.asarray(parsed, dtype=np.float32)).all():
+                reason = reason or "a feature is not a finite number"
+                errors.append(RowError(line, reason, excerpt(_encode_row(fields))))
+                continue
+            features.append(parsed)
+            lines.append(line)
+            for out, col in zip(passthrough, self.layout.passthrough, strict=True):
+                out.append(_encode_field(fields[col]))
+        matrix = np.asarray(features, dtype=np.float32).reshape(len(features), -1)
+        if matrix.shape[1] != len(self.layout.features):
+            matrix = np.zeros((0, len(self.layout.features)), dtype=np.float32)
+        return ParsedBlock(
+            matrix,
+            np.asarray(lines, dtype=np.int64),
+            [Texts.from_list(col) for col in passthrough],
+            None,
+            errors,
+            blanks,
+        )
+
+
+_SPECIAL = re.compile(r'[,"\r\n]')
+
+
+def _encode_field(field: str) -> bytes:
+    """One field as CSV writes it (quoted only when needed), original bytes preserved."""
+    if _SPECIAL.search(field):
+        field = '"' + field.replace('"', '""') + '"'
+    return field.encode("utf-8", "surrogateescape")
+
+
+def _encode_row(fields: Sequence[str]) -> bytes:
+    return b",".join(_encode_field(f) for f in fields)
+
+
+def encode_names(names: Sequence[str]) -> list[bytes]:
+    return [_encode_field(n) for n in names]

@@ -1,0 +1,107 @@
+"""One S3 object written as a stream, visible only once complete.
+
+Data is buffered up to a part size; a multipart upload starts only when the first part
+is full (small outputs become one plain PUT). Nothing is visible until `complete()`,
+and `abort()` discards every uploaded part, so a failed job never leaves a partial
+object behind. With `gzip`, the stream is compressed on the way (deterministic header).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from typing import Any
+
+MIN_PART_BYTES = 5 * 1024 * 1024  # S3's minimum for every part but the last
+_GZIP = zlib.MAX_WBITS | 16
+
+log = logging.getLogger(__name__)
+
+
+class S3Upload:
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        *,
+        part_bytes: int,
+        content_type: str,
+        gzip: bool = False,
+    ) -> None:
+        if part_bytes < MIN_PART_BYTES:
+            raise ValueError(f"part_bytes must be at least {MIN_PART_BYTES} (S3's minimum)")
+        self.client = client
+        self.bucket = bucket
+        self.key = key
+        self.part_bytes = part_bytes
+        self.content_type = content_type
+        self._deflate = zlib.compressobj(6, zlib.DEFLATED, _GZIP) if gzip else None
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self.bytes_in = 0  # before compression
+        self.bytes_out = 0  # stored object size
+        self.etag: str | None = None
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self.bytes_in += len(data)
+        self._buffer += self._deflate.compress(data) if self._deflate else data
+        while len(self._buffer) >= self.part_bytes:
+            self._upload_part(bytes(self._buffer[: self.part_bytes]))
+            del self._buffer[: self.part_bytes]
+
+    def _upload_part(self, body: bytes) -> None:
+        if self._upload_id is None:
+            started = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self.content_type
+            )
+            self._upload_id = started["UploadId"]
+        number = len(self._parts) + 1
+        part = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=body,
+        )
+        self._parts.append({"PartNumber": number, "ETag": part["ETag"]})
+        self.bytes_out += len(body)
+
+    def complete(self) -> str:
+        """Make the object visible (atomically) and return its ETag."""
+        if self._deflate is not None:
+            self._buffer += self._deflate.flush()
+            self._deflate = None
+        if self._upload_id is None:
+            body = bytes(self._buffer)
+            response = self.client.put_object(
+                Bucket=self.bucket, Key=self.key, Body=body, ContentType=self.content_type
+            )
+            self.bytes_out = len(body)
+        else:
+            if self._buffer:
+                self._upload_part(bytes(self._buffer))
+            response = self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
+            self._upload_id = None
+        self._buffer = bytearray()
+        self.etag = str(response["ETag"]).strip('"')
+        return self.etag
+
+    def abort(self) -> None:
+        """Discard everything written so far; safe to call at any point, and twice."""
+        self._buffer = bytearray()
+        upload_id, self._upload_id = self._upload_id, None
+        if upload_id is None:
+            return
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
+        except Exception:  # the bucket's lifecycle rule reaps what we could not abort
+            log.exception("could not abort multipart upload of s3://%s/%s", self.bucket, self.key)

@@ -1,0 +1,106 @@
+"""Bytes from S3, in chunks, into blocks of whole lines: bounded memory for any object size.
+
+Gzip is inflated incrementally with a cap on each step's output (so a small, highly
+compressed object cannot blow up memory), concatenated gzip members are followed, and
+a CSV block is never cut inside a quoted field that spans lines.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from lambdaserve.batch.rows import UnreadableInput
+
+_GZIP = zlib.MAX_WBITS | 16
+_QUOTE = b'"'
+
+
+@dataclass(frozen=True)
+class Block:
+    data: bytes  # whole lines, each ending with b"\n"
+    first_line: int  # 1-based line number of the block's first line
+
+
+def gunzip(chunks: Iterable[bytes], step: int) -> Iterator[bytes]:
+    """Inflate gzip data (one or more members), yielding at most `step` bytes at a time."""
+    inflater = zlib.decompressobj(_GZIP)
+    in_member = False
+    for chunk in chunks:
+        pending = chunk
+        while pending:
+            in_member = True
+            out = _inflate(inflater, pending, step)
+            if out:
+                yield out
+            if inflater.eof:
+                pending = inflater.unused_data
+                inflater = zlib.decompressobj(_GZIP)
+                in_member = False
+            elif inflater.unconsumed_tail:
+                pending = inflater.unconsumed_tail
+            else:
+                # Input used up, but zlib may still hold output the cap kept back.
+                while out and not inflater.eof:
+                    out = _inflate(inflater, b"", step)
+                    if out:
+                        yield out
+                pending = b""
+                if inflater.eof:
+                    pending = inflater.unused_data
+                    inflater = zlib.decompressobj(_GZIP)
+                    in_member = False
+    if in_member:
+        raise UnreadableInput("corrupt gzip data: the stream ends in the middle of a member")
+
+
+def _inflate(inflater: zlib._Decompress, data: bytes, step: int) -> bytes:
+    try:
+        return inflater.decompress(data, step)
+    except zlib.error as exc:
+        raise UnreadableInput(f"corrupt gzip data: {exc}") from exc
+
+
+def lines_blocks(
+    chunks: Iterable[bytes], block_bytes: int, quoted: bool, max_block_bytes: int
+) -> Iterator[Block]:
+    """Group a byte stream into blocks of about `block_bytes` that end at a line break.
+
+    With `quoted` (CSV), a cut only lands where the number of `"` before it is even,
+    i.e. outside any quoted field. A last line without a newline gets one.
+    """
+    buffer = bytearray()
+    line = 1
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= block_bytes:
+            cut = _cut(buffer, quoted)
+            if cut == 0:
+                if len(buffer) > max_block_bytes:
+                    raise UnreadableInput(
+                        f"no line break outside quotes within {max_block_bytes:,} bytes "
+                        f"from line {line}: not a line-oriented file, or an unterminated quote"
+                    )
+                break
+            data = bytes(buffer[:cut])
+            del buffer[:cut]
+            yield Block(data, line)
+            line += data.count(b"\n")
+    if buffer:
+        if not buffer.endswith(b"\n"):
+            buffer += b"\n"
+        yield Block(bytes(buffer), line)
+
+
+def _cut(buffer: bytearray, quoted: bool) -> int:
+    """Index just past the last line break that is outside quotes (0: none yet)."""
+    cut = buffer.rfind(b"\n") + 1
+    if not quoted or cut == 0:
+        return cut
+    odd = buffer.count(_QUOTE, 0, cut) % 2
+    while cut and odd:
+        previous = buffer.rfind(b"\n", 0, cut - 1) + 1
+        odd ^= buffer.count(_QUOTE, previous, cut) % 2
+        cut = previous
+    return cut
