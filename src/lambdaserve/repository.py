@@ -16,8 +16,8 @@ from typing import Any
 
 from lambdaserve.errors import ModelLoadError, ModelNotFound
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-VERSION_PATTERN = re.compile(r"^[0-9]{1,18}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+VERSION_PATTERN = re.compile(r"[0-9]{1,18}")
 DEFAULT_LABEL = "stable"
 
 
@@ -119,12 +119,12 @@ class ModelRepository:
         return sorted(
             p.name
             for p in self.root.iterdir()
-            if p.is_dir() and NAME_PATTERN.match(p.name) and self._versions(p)
+            if p.is_dir() and NAME_PATTERN.fullmatch(p.name) and self._versions(p)
         )
 
     def _check_name(self, name: str) -> Path:
         directory = self.root / name
-        if not NAME_PATTERN.match(name) or not directory.is_dir():
+        if not NAME_PATTERN.fullmatch(name) or not directory.is_dir():
             raise ModelNotFound(f"model {name!r} not found")
         return directory
 
@@ -133,7 +133,7 @@ class ModelRepository:
         found = [
             p.name
             for p in directory.iterdir()
-            if p.is_dir() and VERSION_PATTERN.match(p.name) and (p / "model.json").is_file()
+            if p.is_dir() and VERSION_PATTERN.fullmatch(p.name) and (p / "model.json").is_file()
         ]
         return sorted(found, key=int)
 

@@ -24,8 +24,8 @@ from lambdaserve.repository import ModelManifest
 HEADER_LENGTH = "inference-header-content-length"
 _KINDS_ACCEPTED = {
     "b": "b",  # BOOL takes JSON booleans only
-    "i": "iu",  # integers take integers (integral floats are checked below)
-    "u": "iu",
+    "i": "iuf",  # integers take integers and integral floats (datatypes.cast checks)
+    "u": "iuf",
     "f": "iuf",
 }
 
@@ -81,7 +81,14 @@ def decode(body: bytes, header_length: int | None) -> V2Request:
         id=request_id,
         parameters=params,
     )
-    return V2Request(inference, requested, bool(params.get("binary_data_output", False)))
+    return V2Request(inference, requested, _flag(params, "binary_data_output"))
+
+
+def _flag(params: dict[str, Any], key: str) -> bool:
+    value = params.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(f'parameter "{key}" must be true or false')
+    return value
 
 
 def _parameters(doc: dict[str, Any], where: str) -> dict[str, Any]:
@@ -114,7 +121,12 @@ def _decode_tensor(raw: Any, index: int, binary: bytes, offset: int) -> tuple[st
     if size is not None:
         if "data" in raw:
             raise InvalidInput(f"input {name!r} has both data and binary_data_size")
-        if not isinstance(size, int) or size < 0 or offset + size > len(binary):
+        if (
+            not isinstance(size, int)
+            or isinstance(size, bool)
+            or size < 0
+            or offset + size > len(binary)
+        ):
             raise InvalidInput(f"input {name!r}: binary_data_size exceeds the binary data")
         array = _from_binary(binary[offset : offset + size], datatype, count, name)
         return name, _reshape(array, shape, name), offset + size
@@ -209,7 +221,7 @@ def _requested_outputs(raw: Any) -> dict[str, OutputRequest]:
         params = _parameters(item, f"outputs[{i}]")
         if "classification" in params:
             raise InvalidInput("the classification extension is not supported")
-        requested[item["name"]] = OutputRequest(bool(params.get("binary_data", False)))
+        requested[item["name"]] = OutputRequest(_flag(params, "binary_data"))
     return requested
 
 

@@ -132,7 +132,7 @@ def test_every_datatype_decodes_from_json(datatype: str, data: list[Any], expect
     [
         ("BOOL", [1, 0], "input 'x': data does not match datatype BOOL"),
         ("BOOL", ["true", "false"], "input 'x': data does not match datatype BOOL"),
-        ("INT32", [1.0, 2.0], "input 'x': data does not match datatype INT32"),
+        ("INT32", [1.5, 2.0], "input 'x': INT32 data must be integers"),
         ("INT32", [True, 2], "input 'x': booleans in INT32 data"),
         ("FP32", [1.5, False], "input 'x': booleans in FP32 data"),
         ("FP32", ["1.5", "2"], "input 'x': data does not match datatype FP32"),
@@ -143,11 +143,49 @@ def test_every_datatype_decodes_from_json(datatype: str, data: list[Any], expect
         ("INT8", [300, 1], "input 'x': values out of range for INT8"),
         ("UINT8", [-1, 1], "input 'x': values out of range for UINT8"),
         ("FP16", [1e6, 1], "input 'x': values out of range for FP16"),
-        ("UINT64", [-1, 2**64 - 1], "input 'x': data does not match datatype UINT64"),
+        ("UINT64", [-1, 2**64 - 1], "input 'x': values out of range for UINT64"),
     ],
 )
 def test_data_must_match_its_datatype(datatype: str, data: list[Any], message: str) -> None:
     refused(one(datatype, [2], data), message)
+
+
+def test_integral_floats_are_accepted_as_integers() -> None:
+    array = v2.decode(one("INT32", [2], [1.0, -2.0]), None).inference.inputs["x"]
+    assert array.dtype == np.int32 and array.tolist() == [1, -2]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"binary_data_output": "false"}, 'parameter "binary_data_output" must be true or false'),
+        ({"binary_data_output": 1}, 'parameter "binary_data_output" must be true or false'),
+    ],
+)
+def test_binary_flags_must_be_booleans(params: dict[str, Any], message: str) -> None:
+    raw = orjson.dumps(
+        {
+            "inputs": [{"name": "x", "datatype": "FP32", "shape": [1], "data": [1]}],
+            "parameters": params,
+        }
+    )
+    refused(raw, message)
+
+
+def test_boolean_binary_data_size_is_refused() -> None:
+    raw = orjson.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "x",
+                    "datatype": "UINT8",
+                    "shape": [1],
+                    "parameters": {"binary_data_size": True},
+                }
+            ]
+        }
+    )
+    refused(raw + b"\x01", "input 'x': binary_data_size exceeds the binary data", header=len(raw))
 
 
 @pytest.mark.parametrize(
