@@ -127,7 +127,9 @@ def handler_for(
                 return error_response(502, "Internal Server Error")
             try:
                 return http_response(result.payload)
-            except MalformedResponse:
+            except MalformedResponse as exc:
+                if access_log:
+                    access_log(f"{function} returned a malformed response ({exc}): 502")
                 return error_response(502, "Internal Server Error")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle

@@ -94,6 +94,14 @@ def handler_for(runtime: LocalLambda) -> type[BaseHTTPRequestHandler]:
                     "ResourceNotFoundException",
                     404,
                 )
+            try:
+                json.loads(payload or b"{}")
+            except ValueError as exc:
+                raise InvokeRejected(
+                    f"Could not parse request body into json: {exc}",
+                    "InvalidRequestContentException",
+                    400,
+                ) from None
             thread = threading.Thread(
                 target=runtime.invoke, args=(logical_id, payload), daemon=True
             )

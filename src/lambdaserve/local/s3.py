@@ -8,6 +8,7 @@ invokes the function asynchronously, as S3 does. Objects present before start ar
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -88,6 +89,8 @@ class LocalS3:
         from moto.server import ThreadedMotoServer  # dev-only, heavy: imported on use
 
         _check_port(host, port)
+        # werkzeug logs every request; the notifier alone polls twice a second.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.template = template
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self._server.start()
