@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from lambdaserve.local import template
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))
-from package_size import _CfnLoader  # noqa: E402
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -34,40 +30,18 @@ class FunctionSpec:
     routes: tuple[str, ...]  # API Gateway route keys, e.g. "GET /models/iris"
 
 
-def _resolve(value: Any, parameters: dict[str, str]) -> str:
-    """Enough CloudFormation to read our environment values: !Ref parameter, !Sub ${Id}."""
-    if isinstance(value, dict) and "Ref" in value:
-        return parameters[value["Ref"]]
-    if isinstance(value, dict) and "Sub" in value:
-        return re.sub(
-            r"\$\{([^}]+)\}", lambda m: parameters.get(m.group(1), m.group(1)), value["Sub"]
-        )
-    return str(value)
-
-
 def load_template(path: Path = ROOT / "template.yaml") -> dict[str, FunctionSpec]:
-    doc = yaml.load(path.read_text(), Loader=_CfnLoader)
-    parameters = {k: str(v.get("Default", "")) for k, v in doc.get("Parameters", {}).items()}
-    global_env = doc["Globals"]["Function"].get("Environment", {}).get("Variables", {})
-    specs = {}
-    for logical_id, resource in doc["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        props = resource["Properties"]
-        env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
-        routes = tuple(
-            f"{ev['Properties']['Method'].upper()} {ev['Properties']['Path']}"
-            for ev in props.get("Events", {}).values()
-            if ev["Type"] == "HttpApi"
+    """The API functions, read by the same template reader `lambdaserve` uses."""
+    return {
+        fn.logical_id: FunctionSpec(
+            fn.logical_id,
+            fn.code_uri,
+            fn.handler,
+            dict(fn.environment),
+            tuple(route.key for route in fn.routes),
         )
-        specs[logical_id] = FunctionSpec(
-            logical_id,
-            ROOT / props["CodeUri"],
-            props["Handler"],
-            {k: _resolve(v, parameters) for k, v in env.items()},
-            routes,
-        )
-    return specs
+        for fn in template.load(path).functions.values()
+    }
 
 
 @contextmanager
