@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
@@ -32,12 +33,16 @@ class LeanRoute(APIRoute):
 
     FastAPI's per-request machinery (dependency solving with pydantic validation of path
     parameters, two AsyncExitStacks, route-level exception wrapping) costs more than the
-    model's own inference. The hot inference routes read `request.path_params` and validate
-    their bodies themselves, so they skip it; errors still reach the app's exception
-    handlers, and the routes stay in the OpenAPI document (see `path_parameters`).
+    model's own inference, and typed parameters cost cold starts (their pydantic fields,
+    and the `pydantic.v1` import FastAPI makes to inspect them: ~100 ms). Endpoints read
+    `request.path_params` and validate bodies themselves; errors still reach the app's
+    exception handlers, and the OpenAPI document still lists every path parameter.
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        extra = dict(kwargs.get("openapi_extra") or {})
+        extra.setdefault("parameters", path_parameters(path))
+        kwargs["openapi_extra"] = extra
         super().__init__(path, endpoint, **kwargs)
         handler = cast(Callable[[Request], Awaitable[Response]], endpoint)
 
@@ -52,13 +57,15 @@ class LeanRoute(APIRoute):
         return cast(Callable[[Request], Coroutine[Any, Any, Response]], self.endpoint)
 
 
-def path_parameters(*names: str) -> dict[str, Any]:
-    """OpenAPI `parameters` for a LeanRoute's path segments (FastAPI cannot see them)."""
-    return {
-        "parameters": [
-            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
-        ]
-    }
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+
+
+def path_parameters(path: str) -> list[dict[str, Any]]:
+    """OpenAPI `parameters` for a path's `{segments}` (FastAPI cannot see a LeanRoute's)."""
+    return [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in _PATH_PARAM.findall(path)
+    ]
 
 
 def _media_type(request: Request) -> str:

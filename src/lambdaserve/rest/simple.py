@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from lambdaserve.codecs import simple
 from lambdaserve.dataplane import DataPlane
-from lambdaserve.rest.http import JSONResponse, LeanRoute, path_parameters, read_json
+from lambdaserve.rest.http import JSONResponse, LeanRoute, read_json
 
 _PREDICT_DOC: dict[str, Any] = {
     "requestBody": {
@@ -53,7 +53,8 @@ def model_info(plane: DataPlane, name: str, version: str | None) -> dict[str, An
 
 
 def router(plane: DataPlane, limit: int) -> APIRouter:
-    api = APIRouter(tags=["simple"])
+    # LeanRoute: endpoints take the bare Request (no per-request dependency solving).
+    api = APIRouter(tags=["simple"], route_class=LeanRoute)
 
     async def _predict(name: str, version: str | None, request: Request) -> JSONResponse:
         body = await read_json(request, limit)
@@ -62,37 +63,26 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
         response = plane.infer(name, inference, manifest.version)
         return JSONResponse(simple.encode(response, manifest, single))
 
-    # The hot routes: LeanRoute endpoints take the bare Request (no dependency solving).
+    @api.post("/models/{model}/predict", openapi_extra=_PREDICT_DOC, summary="Predict")
     async def predict(request: Request) -> JSONResponse:
         return await _predict(request.path_params["model"], None, request)
 
+    @api.post(
+        "/models/{model}/versions/{version}/predict",
+        openapi_extra=_PREDICT_DOC,
+        summary="Predict with one version",
+    )
     async def predict_version(request: Request) -> JSONResponse:
         params = request.path_params
         return await _predict(params["model"], params["version"], request)
 
-    api.add_api_route(
-        "/models/{model}/predict",
-        predict,
-        methods=["POST"],
-        summary="Predict",
-        openapi_extra={**_PREDICT_DOC, **path_parameters("model")},
-        route_class_override=LeanRoute,
-    )
-    api.add_api_route(
-        "/models/{model}/versions/{version}/predict",
-        predict_version,
-        methods=["POST"],
-        summary="Predict with one version",
-        openapi_extra={**_PREDICT_DOC, **path_parameters("model", "version")},
-        route_class_override=LeanRoute,
-    )
-
     @api.get("/models/{model}", summary="Model info")
-    async def info(model: str) -> JSONResponse:
-        return JSONResponse(model_info(plane, model, None))
+    async def info(request: Request) -> JSONResponse:
+        return JSONResponse(model_info(plane, request.path_params["model"], None))
 
     @api.get("/models/{model}/versions/{version}", summary="Model version info")
-    async def info_version(model: str, version: str) -> JSONResponse:
-        return JSONResponse(model_info(plane, model, version))
+    async def info_version(request: Request) -> JSONResponse:
+        params = request.path_params
+        return JSONResponse(model_info(plane, params["model"], params["version"]))
 
     return api

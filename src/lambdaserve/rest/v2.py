@@ -16,7 +16,6 @@ from lambdaserve.rest.http import (
     JSONResponse,
     LeanRoute,
     check_content_type,
-    path_parameters,
     read_body,
 )
 
@@ -75,7 +74,8 @@ def _header_length(request: Request) -> int | None:
 
 
 def router(plane: DataPlane, limit: int) -> APIRouter:
-    api = APIRouter(tags=["open-inference-protocol"])
+    # LeanRoute: endpoints take the bare Request (no per-request dependency solving).
+    api = APIRouter(tags=["open-inference-protocol"], route_class=LeanRoute)
 
     async def _infer(name: str, version: str | None, request: Request) -> Response:
         check_content_type(request, JSON_TYPES + BINARY_TYPES)
@@ -91,41 +91,30 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
             headers={"Inference-Header-Content-Length": str(header_length)},
         )
 
-    # The hot routes: LeanRoute endpoints take the bare Request (no dependency solving).
+    @api.post("/v2/models/{model}/infer", openapi_extra=_INFER_DOC, summary="Infer")
     async def infer(request: Request) -> Response:
         return await _infer(request.path_params["model"], None, request)
 
+    @api.post(
+        "/v2/models/{model}/versions/{version}/infer",
+        openapi_extra=_INFER_DOC,
+        summary="Infer with a version",
+    )
     async def infer_version(request: Request) -> Response:
         params = request.path_params
         return await _infer(params["model"], params["version"], request)
-
-    api.add_api_route(
-        "/v2/models/{model}/infer",
-        infer,
-        methods=["POST"],
-        summary="Infer",
-        openapi_extra={**_INFER_DOC, **path_parameters("model")},
-        route_class_override=LeanRoute,
-    )
-    api.add_api_route(
-        "/v2/models/{model}/versions/{version}/infer",
-        infer_version,
-        methods=["POST"],
-        summary="Infer with a version",
-        openapi_extra={**_INFER_DOC, **path_parameters("model", "version")},
-        route_class_override=LeanRoute,
-    )
 
     def _metadata(name: str, version: str | None) -> JSONResponse:
         return JSONResponse(v2.model_metadata(plane.manifest(name, version), plane.versions(name)))
 
     @api.get("/v2/models/{model}", summary="Model metadata")
-    async def metadata(model: str) -> JSONResponse:
-        return _metadata(model, None)
+    async def metadata(request: Request) -> JSONResponse:
+        return _metadata(request.path_params["model"], None)
 
     @api.get("/v2/models/{model}/versions/{version}", summary="Model version metadata")
-    async def metadata_version(model: str, version: str) -> JSONResponse:
-        return _metadata(model, version)
+    async def metadata_version(request: Request) -> JSONResponse:
+        params = request.path_params
+        return _metadata(params["model"], params["version"])
 
     def _ready(name: str, version: str | None) -> JSONResponse:
         resolved = plane.resolve(name, version)
@@ -135,11 +124,12 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
         )
 
     @api.get("/v2/models/{model}/ready", summary="Model ready")
-    async def ready(model: str) -> JSONResponse:
-        return _ready(model, None)
+    async def ready(request: Request) -> JSONResponse:
+        return _ready(request.path_params["model"], None)
 
     @api.get("/v2/models/{model}/versions/{version}/ready", summary="Model version ready")
-    async def ready_version(model: str, version: str) -> JSONResponse:
-        return _ready(model, version)
+    async def ready_version(request: Request) -> JSONResponse:
+        params = request.path_params
+        return _ready(params["model"], params["version"])
 
     return api
