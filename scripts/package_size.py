@@ -41,14 +41,16 @@ def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def measure(template: Path = ROOT / "template.yaml") -> dict[str, dict[str, float]]:
+def measure(
+    template: Path = ROOT / "template.yaml", build: Path = BUILD
+) -> dict[str, dict[str, float]]:
     """Per function: its build directory and each of its layers' (Globals merged), in MB."""
     from lambdaserve.local.template import load
 
     sizes: dict[str, dict[str, float]] = {}
     for logical_id, function in load(template).functions.items():
-        parts = {logical_id: dir_bytes(BUILD / logical_id)}
-        parts.update({layer: dir_bytes(BUILD / layer) for layer in function.layers})
+        parts = {logical_id: dir_bytes(build / logical_id)}
+        parts.update({layer: dir_bytes(build / layer) for layer in function.layers})
         mb = {k: round(v / 1e6, 1) for k, v in parts.items()}
         mb["total"] = round(sum(parts.values()) / 1e6, 1)
         sizes[logical_id] = mb
