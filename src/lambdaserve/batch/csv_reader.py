@@ -33,6 +33,7 @@ _COMMA = ord(",")
 _NEWLINE = ord("\n")
 # Below this many lines a rejected run is parsed row by row instead of bisected further.
 _ROW_BY_ROW = 64
+_LOADTXT_LINES = 1024
 
 
 @dataclass(frozen=True)
@@ -97,22 +98,51 @@ def _listing(names: Sequence[str], limit: int = 8) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+@dataclass
+class Prepared:
+    """A block after the GIL-bound half of parsing (see `CsvReader.prepare`)."""
+
+    data: bytes
+    first_line: int
+    values: np.ndarray  # float32 [lines, n_features]; meaningful where `ok`
+    ok: np.ndarray  # bool [lines]: parsed (not yet checked for column count / finiteness)
+    errors: list[RowError]
+    done: ParsedBlock | None = None  # quoted blocks are parsed completely up front
+
+
 class CsvReader:
+    """`parse = finish(prepare(block))`. The job runs `prepare` (numpy's `loadtxt`, which
+    holds the GIL) on its reading thread and `finish` (array work that mostly releases
+    it) next to the model on the worker thread, so both threads carry similar load."""
+
     def __init__(self, layout: CsvLayout) -> None:
         self.layout = layout
-        self._feature_cols = np.asarray(layout.features, dtype=np.int64)
 
     def parse(self, block: Block) -> ParsedBlock:
+        return self.finish(self.prepare(block))
+
+    def prepare(self, block: Block) -> Prepared:
         data = block.data
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n")
         if b'"' in data or b"\r" in data:
-            return self._parse_with_csv_module(data, block.first_line)
-        return self._parse_fast(data, block.first_line)
+            done = self._parse_with_csv_module(data, block.first_line)
+            return Prepared(data, block.first_line, done.features, np.ones(0, bool), [], done)
+        lines = data.split(b"\n")
+        lines.pop()
+        values = np.zeros((len(lines), len(self.layout.features)), dtype=np.float32)
+        ok = np.ones(len(lines), dtype=bool)
+        errors: list[RowError] = []
+        # Short loadtxt calls: it holds the GIL, and the model thread needs it between runs.
+        for lo in range(0, len(lines), _LOADTXT_LINES):
+            hi = min(lo + _LOADTXT_LINES, len(lines))
+            self._bisect(lines, lo, hi, values, ok, errors, block.first_line)
+        return Prepared(data, block.first_line, values, ok, errors)
 
-    # ---------------------------------------------------------------- fast path
-    def _parse_fast(self, data: bytes, first_line: int) -> ParsedBlock:
-        width = self.layout.width
+    def finish(self, prepared: Prepared) -> ParsedBlock:
+        if prepared.done is not None:
+            return prepared.done
+        data, first_line, width = prepared.data, prepared.first_line, self.layout.width
         u = np.frombuffer(data, dtype=np.uint8)
         ends = np.flatnonzero(u == _NEWLINE)
         commas = np.flatnonzero(u == _COMMA)
@@ -122,24 +152,23 @@ class CsvReader:
         first_comma = np.searchsorted(commas, starts)
         n_commas = np.searchsorted(commas, ends) - first_comma
         blank = ends == starts
-        shaped = (n_commas == width - 1) & ~blank
-        errors = [
-            RowError(
-                first_line + int(i),
-                f"expected {width} columns, found {int(n_commas[i]) + 1}",
-                excerpt(data[starts[i] : ends[i]]),
-            )
-            for i in np.flatnonzero(~shaped & ~blank)
-        ]
-        rows = np.flatnonzero(shaped)
-        all_lines = data.split(b"\n")
-        lines = all_lines if rows.shape[0] == len(all_lines) - 1 else [all_lines[i] for i in rows]
-        if lines is all_lines:
-            lines.pop()
-        values, ok, row_errors = self._parse_values(lines, rows, first_line)
-        errors.extend(row_errors)
+        ok = prepared.ok.copy()
+        errors = list(prepared.errors)
+        # loadtxt reads the feature columns only: a line with extra (or missing trailing
+        # passthrough) columns gets past it, and is caught here.
+        for i in np.flatnonzero(ok & (n_commas != width - 1)):
+            reason = f"expected {width} columns, found {int(n_commas[i]) + 1}"
+            errors.append(RowError(first_line + int(i), reason, excerpt(data[starts[i] : ends[i]])))
+            ok[i] = False
+        finite = np.isfinite(prepared.values).all(axis=1)
+        for i in np.flatnonzero(ok & ~finite):
+            col = int(np.flatnonzero(~np.isfinite(prepared.values[i]))[0])
+            name = self.layout.names[self.layout.features[col]]
+            reason = f"column {name!r} is not a finite number"
+            errors.append(RowError(first_line + int(i), reason, excerpt(data[starts[i] : ends[i]])))
+            ok[i] = False
         errors.sort(key=lambda e: e.line)
-        kept = rows[ok]
+        kept = np.flatnonzero(ok)
         # Field c of a well-shaped line spans from after comma c-1 to comma c (or the end).
         base = first_comma[kept]
         passthrough = []
@@ -147,25 +176,9 @@ class CsvReader:
             start = starts[kept] if col == 0 else commas[base + col - 1] + 1
             end = ends[kept] if col == width - 1 else commas[base + col]
             passthrough.append(Texts(u, start, end))
-        blanks = int(blank.sum())
-        return ParsedBlock(values[ok], first_line + kept, passthrough, None, errors, blanks)
-
-    def _parse_values(
-        self, lines: list[bytes], rows: np.ndarray, first_line: int
-    ) -> tuple[np.ndarray, np.ndarray, list[RowError]]:
-        """Features of well-shaped lines; `ok` marks rows that parsed and are finite."""
-        n_features = len(self.layout.features)
-        values = np.zeros((len(lines), n_features), dtype=np.float32)
-        ok = np.ones(len(lines), dtype=bool)
-        errors: list[RowError] = []
-        self._bisect(lines, 0, len(lines), values, ok, errors, rows, first_line)
-        finite = np.isfinite(values).all(axis=1)
-        for i in np.flatnonzero(ok & ~finite):
-            col = int(np.flatnonzero(~np.isfinite(values[i]))[0])
-            name = self.layout.names[self.layout.features[col]]
-            reason = f"column {name!r} is not a finite number"
-            errors.append(RowError(first_line + int(rows[i]), reason, excerpt(lines[i])))
-        return values, ok & finite, errors
+        return ParsedBlock(
+            prepared.values[kept], first_line + kept, passthrough, None, errors, int(blank.sum())
+        )
 
     def _bisect(
         self,
@@ -175,14 +188,13 @@ class CsvReader:
         values: np.ndarray,
         ok: np.ndarray,
         errors: list[RowError],
-        rows: np.ndarray,
         first_line: int,
     ) -> None:
         if lo >= hi:
             return
         if hi - lo > _ROW_BY_ROW:
             try:
-                values[lo:hi] = np.loadtxt(
+                parsed = np.loadtxt(
                     lines[lo:hi],
                     delimiter=",",
                     dtype=np.float32,
@@ -191,20 +203,34 @@ class CsvReader:
                     quotechar=None,
                     ndmin=2,
                 )
-                return
             except ValueError:
-                mid = (lo + hi) // 2
-                self._bisect(lines, lo, mid, values, ok, errors, rows, first_line)
-                self._bisect(lines, mid, hi, values, ok, errors, rows, first_line)
+                parsed = None
+            # loadtxt skips blank lines: a short result means rows moved, so go finer.
+            if parsed is not None and parsed.shape[0] == hi - lo:
+                values[lo:hi] = parsed
                 return
+            mid = (lo + hi) // 2
+            self._bisect(lines, lo, mid, values, ok, errors, first_line)
+            self._bisect(lines, mid, hi, values, ok, errors, first_line)
+            return
+        width = self.layout.width
         for i in range(lo, hi):
-            fields = lines[i].split(b",")
-            parsed, reason = self._row_values([f.decode("utf-8", "replace") for f in fields])
-            if parsed is None:
-                ok[i] = False
-                errors.append(RowError(first_line + int(rows[i]), reason, excerpt(lines[i])))
+            line = lines[i]
+            if not line:
+                ok[i] = False  # blank: counted in `finish`, not an error
+                continue
+            fields = line.split(b",")
+            if len(fields) != width:
+                reason = f"expected {width} columns, found {len(fields)}"
             else:
-                values[i] = parsed
+                parsed_row, reason = self._row_values(
+                    [f.decode("utf-8", "replace") for f in fields]
+                )
+                if parsed_row is not None:
+                    values[i] = parsed_row
+                    continue
+            ok[i] = False
+            errors.append(RowError(first_line + i, reason, excerpt(line)))
 
     def _row_values(self, fields: Sequence[str]) -> tuple[list[float] | None, str]:
         out = []

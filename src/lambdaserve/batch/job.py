@@ -301,39 +301,45 @@ class BatchJob:
         first = next(blocks, None)
         if first is None:
             raise UnreadableInput("the input is empty")
-        parse: Callable[[Block], ParsedBlock]
+        # `prepare` runs on this thread, `finish` on the model's worker thread.
+        prepare: Callable[[Block], Any]
+        finish: Callable[[Any], ParsedBlock]
         writer: Writer
         if key.format is Format.CSV:
             header, _, rest = first.data.partition(b"\n")
             layout = read_header(header, model.manifest.feature_names)
-            parse, writer = CsvReader(layout).parse, CsvWriter(layout, columns)
+            reader = CsvReader(layout)
+            prepare, finish, writer = reader.prepare, reader.finish, CsvWriter(layout, columns)
             if layout.has_header:
                 first = Block(rest, first.first_line + 1)
         else:
-            parse = JsonlReader(model.manifest.feature_names).parse
+            prepare, finish = JsonlReader(model.manifest.feature_names).parse, _same
             writer = JsonlWriter(columns)
         predictions.write(writer.header())
 
-        def predict(parsed: ParsedBlock) -> bytes:
-            return writer.rows(parsed, model.predict({"input": parsed.features}))
+        def predict(prepared: Any) -> tuple[ParsedBlock, bytes]:
+            parsed = finish(prepared)
+            if not parsed.rows:
+                return parsed, b""
+            return parsed, writer.rows(parsed, model.predict({"input": parsed.features}))
 
-        pending: deque[Future[bytes]] = deque()
+        def write(done: Future[tuple[ParsedBlock, bytes]]) -> None:
+            parsed, text = done.result()
+            self._count(parsed, summary)
+            if parsed.errors:
+                errors.write(b"".join(orjson.dumps(e.to_json()) + b"\n" for e in parsed.errors))
+            predictions.write(text)
+
+        pending: deque[Future[tuple[ParsedBlock, bytes]]] = deque()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict") as pool:
             try:
                 for block in _chain(first, blocks):
                     self._check_deadline(summary)
-                    parsed = parse(block)
-                    self._count(parsed, summary)
-                    if parsed.errors:
-                        errors.write(
-                            b"".join(orjson.dumps(e.to_json()) + b"\n" for e in parsed.errors)
-                        )
-                    if parsed.rows:
-                        pending.append(pool.submit(predict, parsed))
+                    pending.append(pool.submit(predict, prepare(block)))
                     while len(pending) > 1 or (pending and pending[0].done()):
-                        predictions.write(pending.popleft().result())
+                        write(pending.popleft())
                 while pending:
-                    predictions.write(pending.popleft().result())
+                    write(pending.popleft())
             finally:
                 for future in pending:
                     future.cancel()
@@ -355,6 +361,10 @@ class BatchJob:
                 "out. Split the input into smaller files, or raise the function's timeout "
                 "or memory (more vCPUs)."
             )
+
+
+def _same(parsed: ParsedBlock) -> ParsedBlock:
+    return parsed
 
 
 def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:

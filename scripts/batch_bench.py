@@ -1,0 +1,231 @@
+"""Batch prediction benchmark: lambdaserve's S3 job vs the seed's pandas BatchPredictor.
+
+Same data, same model, one run: a CSV of `rows` x 30 features in the breast_cancer
+feature space (rows sampled from the real dataset with 5% multiplicative noise, plus an
+`id` column), scored by the random forest (breast_cancer version 2; the seed gets the
+scikit-learn forest from `train_models.py`'s recipe, we get its ONNX twin).
+
+Each measurement runs in a fresh subprocess so its peak RSS is its own: the seed reads
+and writes local files; the lambdaserve job reads from and writes to a moto S3 server
+running in this (parent) process, over real HTTP. Times cover the work only (not
+imports, model loading or the upload of the input).
+
+    python scripts/batch_bench.py [--rows 200000] [--repeats 3] [--json out.json]
+
+The bench harness imports `run()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "incoming/breast_cancer/v2/bench.csv"
+BUCKET = "lambdaserve-bench"
+
+
+def make_csv(path: Path, rows: int, seed: int = 0) -> None:
+    """Rows around the real breast_cancer data, with an `id` passthrough column."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    rng = np.random.default_rng(seed)
+    picked = data.data[rng.integers(0, len(data.data), rows)]
+    noisy = picked * (1 + rng.normal(0, 0.05, picked.shape))
+    frame = pd.DataFrame(noisy, columns=[str(n) for n in data.feature_names])
+    frame.insert(0, "id", np.arange(rows))
+    frame.to_csv(path, index=False, float_format="%.6g")
+
+
+def train_seed_model(path: Path) -> None:
+    import joblib
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from train_models import RECIPES, train
+
+    recipe = next(r for r in RECIPES if r.name == "breast_cancer" and r.version == "2")
+    joblib.dump(train(recipe).estimator, path)
+
+
+# ---------------------------------------------------------------- subprocess workers
+def _rss_mb() -> float:
+    """Peak RSS of this process (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _worker_seed(model: str, source: str, target: str) -> dict[str, Any]:
+    """The seed's BatchPredictor, verbatim (ml-model-serving.md, "Batch Prediction")."""
+    import joblib
+    import pandas as pd
+
+    class BatchPredictor:
+        def __init__(self, model_path: str, batch_size: int = 1000) -> None:
+            self.model = joblib.load(model_path)
+            self.batch_size = batch_size
+
+        def predict_csv(self, input_path: str, output_path: str) -> None:
+            chunks = pd.read_csv(input_path, chunksize=self.batch_size)
+            results = []
+            for chunk in chunks:
+                X = chunk.drop("id", axis=1).values
+                predictions = self.model.predict(X)
+                chunk["prediction"] = predictions
+                results.append(chunk)
+            pd.concat(results).to_csv(output_path, index=False)
+
+    predictor = BatchPredictor(model, batch_size=1000)
+    baseline = _rss_mb()
+    start = time.perf_counter()
+    predictor.predict_csv(source, target)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_rss_mb": _rss_mb(), "baseline_rss_mb": baseline}
+
+
+def _worker_job(endpoint: str, etag: str) -> dict[str, Any]:
+    os.environ["AWS_ENDPOINT_URL_S3"] = endpoint
+    import boto3
+
+    from lambdaserve.batch.job import BatchConfig, BatchJob, InputRef, session_threads
+    from lambdaserve.dataplane import DataPlane
+    from lambdaserve.model import SessionConfig
+    from lambdaserve.repository import ModelRepository
+    from lambdaserve.settings import Settings
+
+    settings = Settings.from_env()
+    threads = session_threads(settings)
+    plane = DataPlane(
+        ModelRepository(settings.model_repository), SessionConfig(intra_op_threads=threads)
+    )
+    plane.model("breast_cancer", "2")
+    s3 = boto3.client("s3")
+    s3.delete_object(Bucket=BUCKET, Key="results/" + KEY[len("incoming/") :] + ".summary.json")
+    job = BatchJob(s3, plane, BatchConfig.from_settings(settings))
+    baseline = _rss_mb()
+    start = time.perf_counter()
+    summary = job.run(InputRef(BUCKET, KEY, etag))
+    seconds = time.perf_counter() - start
+    if summary.status != "succeeded":
+        raise RuntimeError(f"batch job {summary.status}: {summary.error}")
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": _rss_mb(),
+        "baseline_rss_mb": baseline,
+        "rows_predicted": summary.rows.predicted,
+        "intra_op_threads": threads,
+    }
+
+
+def _spawn(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---------------------------------------------------------------- the benchmark
+def run(rows: int = 200_000, repeats: int = 3, workdir: Path | None = None) -> dict[str, Any]:
+    """Seed once, lambdaserve `repeats` times (interleaved with nothing else); rows/s each."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    for var, value in (
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        os.environ.setdefault(var, value)
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        folder = Path(tmp)
+        source, model = folder / "input.csv", folder / "rf.joblib"
+        make_csv(source, rows)
+        train_seed_model(model)
+        port = _free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        server.start()
+        try:
+            endpoint = f"http://127.0.0.1:{port}"
+            s3 = boto3.client("s3", endpoint_url=endpoint)
+            s3.create_bucket(Bucket=BUCKET)
+            s3.upload_file(str(source), BUCKET, KEY)
+            etag = s3.head_object(Bucket=BUCKET, Key=KEY)["ETag"].strip('"')
+            seed = _spawn("seed", str(model), str(source), str(folder / "seed_out.csv"))
+            jobs = [_spawn("job", endpoint, etag) for _ in range(repeats)]
+        finally:
+            server.stop()
+        size = source.stat().st_size
+    seconds = [j["seconds"] for j in jobs]
+    best, median = min(seconds), statistics.median(seconds)
+    return {
+        "rows": rows,
+        "features": 30,
+        "input_bytes": size,
+        "model": "breast_cancer v2 (random forest)",
+        "seed": {**seed, "rows_per_second": rows / seed["seconds"]},
+        "lambdaserve": {
+            "runs_seconds": seconds,
+            "best_seconds": best,
+            "median_seconds": median,
+            "rows_per_second_best": rows / best,
+            "rows_per_second_median": rows / median,
+            "peak_rss_mb": max(j["peak_rss_mb"] for j in jobs),
+            "baseline_rss_mb": min(j["baseline_rss_mb"] for j in jobs),
+            "intra_op_threads": jobs[0]["intra_op_threads"],
+        },
+        "speedup_best": seed["seconds"] / best,
+        "speedup_median": seed["seconds"] / median,
+        "cpus": len(os.sched_getaffinity(0)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, *rest = args.worker
+        result = _worker_seed(*rest) if kind == "seed" else _worker_job(*rest)
+        print(json.dumps(result))
+        return
+    report = run(args.rows, args.repeats)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
