@@ -14,11 +14,13 @@ from bench import report
 from bench.budget import FULL, QUICK, Budget
 from bench.report import Section
 
-SECTIONS = ("warm",)
+# Size first: its `sam build` also feeds the cold-start section's layer runs.
+SECTIONS = ("size", "warm", "cold", "batch_requests", "batch_job")
+MODULES = {"batch_requests": "throughput"}
 
 
 def runner(name: str) -> Callable[[Budget], Section]:
-    module = __import__(f"bench.{name}", fromlist=["run"])
+    module = __import__(f"bench.{MODULES.get(name, name)}", fromlist=["run"])
     run: Callable[[Budget], Section] = module.run
     return run
 

@@ -158,7 +158,8 @@ def _features() -> dict[str, Any]:
     return {"features": fixtures.sample_rows(1, seed=7)[0].tolist()}
 
 
-def run(budget: Budget, build: Path | None = None) -> Section:
+def run(budget: Budget) -> Section:
+    build = None if budget.quick else fixtures.sam_build()
     with tempfile.TemporaryDirectory() as tmp:
         found = subjects(Path(tmp), build)
         for subject in found:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import orjson
 
 
 def http_event(
-    method: str, path: str, body: Any = None, route_key: str | None = None
+    method: str,
+    path: str,
+    body: Any = None,
+    route_key: str | None = None,
+    binary: bytes | None = None,
+    extra_headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """A payload-2.0 event; `binary` bodies arrive base64-encoded, as API Gateway sends them."""
     headers = {
         "accept": "application/json",
         "host": "abc123.execute-api.us-east-1.amazonaws.com",
@@ -23,6 +30,11 @@ def http_event(
         text = body if isinstance(body, str) else orjson.dumps(body).decode()
         headers["content-type"] = "application/json"
         headers["content-length"] = str(len(text.encode()))
+    if binary is not None:
+        text = base64.b64encode(binary).decode()
+        headers["content-type"] = "application/octet-stream"
+        headers["content-length"] = str(len(binary))
+    headers.update(extra_headers or {})
     key = route_key or f"{method} {path}"
     event: dict[str, Any] = {
         "version": "2.0",
@@ -48,7 +60,7 @@ def http_event(
             "time": "25/Nov/2026:12:00:00 +0000",
             "timeEpoch": 1795608000000,
         },
-        "isBase64Encoded": False,
+        "isBase64Encoded": binary is not None,
     }
     if text is not None:
         event["body"] = text

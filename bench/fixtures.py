@@ -67,14 +67,23 @@ def function_env(logical_id: str = FUNCTION, models: Path = MODELS) -> dict[str,
 
 
 def load_module(path: Path, name: str, env: dict[str, str] | None = None) -> ModuleType:
-    """Execute a Lambda entry module in-process under a unique name, with its environment."""
+    """Execute a Lambda entry module in-process under a unique name, with its environment.
+
+    The environment applies while the module initialises (where handlers read it), then
+    the process's own is restored, so loading a handler leaks nothing into its caller.
+    """
+    saved = dict(os.environ)
     os.environ.update(env or {})
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     return module
 
 
@@ -90,3 +99,40 @@ def check_ok(response: dict[str, Any]) -> dict[str, Any]:
     if response.get("statusCode") != 200:
         raise RuntimeError(f"handler answered {response.get('statusCode')}: {response.get('body')}")
     return response
+
+
+@cache
+def sam_build() -> Path:
+    """`sam build` into bench/out/sam-build (not .aws-sam: others build there), once per run."""
+    import shutil
+    import subprocess
+
+    out = ROOT / "bench" / "out" / "sam-build"
+    shutil.rmtree(out, ignore_errors=True)
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}",
+        "SAM_CLI_TELEMETRY": "0",
+        "LAMBDA_ARCH": "x86_64",
+    }
+    proc = subprocess.run(
+        [
+            str(bin_dir / "sam"),
+            "build",
+            "--build-dir",
+            str(out),
+            "--cache-dir",
+            str(ROOT / "bench" / "out" / "sam-cache"),
+            "--parameter-overrides",
+            "Architecture=x86_64",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"sam build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return out
