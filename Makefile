@@ -34,12 +34,12 @@ test: setup check unit
 check: lint typecheck
 
 lint: setup
-	$(BIN)/ruff check src tests functions scripts
-	$(BIN)/ruff format --check src tests functions scripts
+	$(BIN)/ruff check src tests functions scripts bench
+	$(BIN)/ruff format --check src tests functions scripts bench
 
 format: setup
-	$(BIN)/ruff format src tests functions scripts
-	$(BIN)/ruff check --fix src tests functions scripts
+	$(BIN)/ruff format src tests functions scripts bench
+	$(BIN)/ruff check --fix src tests functions scripts bench
 
 typecheck: setup
 	$(BIN)/mypy
