@@ -28,10 +28,8 @@ class Format(Enum):
 SUFFIXES: tuple[tuple[str, Format, bool], ...] = (
     (".csv.gz", Format.CSV, True),
     (".jsonl.gz", Format.JSONL, True),
-    (".ndjson.gz", Format.JSONL, True),
     (".csv", Format.CSV, False),
     (".jsonl", Format.JSONL, False),
-    (".ndjson", Format.JSONL, False),
 )
 
 

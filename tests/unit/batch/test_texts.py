@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lambdaserve.batch.texts import Texts, join_rows
+
+
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=50))
+def test_integers_match_str(values: list[int]) -> None:
+    texts = Texts.integers(np.asarray(values, dtype=np.int64))
+    assert texts.to_list() == [str(v).encode() for v in values]
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), max_size=50), st.integers(1, 6))
+def test_decimals_parse_back_to_the_rounded_value(values: list[float], places: int) -> None:
+    texts = Texts.decimals(np.asarray(values), places).to_list()
+    for value, text in zip(values, texts, strict=True):
+        assert (b"." in text and not text.endswith(b"0")) or text.endswith(b".0")
+        assert abs(float(text) - value) <= 0.5 * 10**-places + 1e-9 * abs(value)
+
+
+def test_decimals_examples() -> None:
+    values = np.array([0, 0.5, 1, 0.973, -0.25, -1.5, 0.0000004, -0.0000004, 0.9999999])
+    assert Texts.decimals(values, 6).to_list() == [
+        b"0.0",
+        b"0.5",
+        b"1.0",
+        b"0.973",
+        b"-0.25",
+        b"-1.5",
+        b"0.0",
+        b"0.0",
+        b"1.0",
+    ]
+
+
+def test_decimals_refuse_what_they_cannot_render() -> None:
+    with pytest.raises(ValueError):
+        Texts.decimals(np.array([np.nan]), 6)
+
+
+@given(st.lists(st.tuples(st.binary(max_size=8), st.binary(max_size=8)), max_size=30))
+def test_join_rows_equals_python_join(rows: list[tuple[bytes, bytes]]) -> None:
+    left = Texts.from_list([a for a, _ in rows])
+    right = Texts.from_list([b for _, b in rows])
+    expected = b"".join(a + b"," + b + b"\n" for a, b in rows)
+    assert join_rows([left, right]) == expected
+
+
+def test_table_and_take() -> None:
+    texts = Texts.table([b"setosa", b"virginica"], np.array([1, 0, 1]))
+    assert texts.to_list() == [b"virginica", b"setosa", b"virginica"]
+    assert texts.take(np.array([2, 1])).to_list() == [b"virginica", b"setosa"]
+
+
+def test_join_rows_rejects_ragged_columns() -> None:
+    with pytest.raises(ValueError, match="rows"):
+        join_rows([Texts.from_list([b"a"]), Texts.from_list([b"a", b"b"])])
