@@ -94,10 +94,16 @@ def _worker_seed(model: str, source: str, target: str) -> dict[str, Any]:
 
     predictor = BatchPredictor(model, batch_size=1000)
     baseline = _rss_mb()
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     predictor.predict_csv(source, target)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_rss_mb": _rss_mb(), "baseline_rss_mb": baseline}
+    cpu = time.process_time() - cpu
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": _rss_mb(),
+        "baseline_rss_mb": baseline,
+    }
 
 
 def _worker_job(endpoint: str, etag: str) -> dict[str, Any]:
@@ -120,15 +126,17 @@ def _worker_job(endpoint: str, etag: str) -> dict[str, Any]:
     s3.delete_object(Bucket=BUCKET, Key="results/" + KEY[len("incoming/") :] + ".summary.json")
     job = BatchJob(s3, plane, BatchConfig.from_settings(settings))
     baseline = _rss_mb()
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     summary = job.run(InputRef(BUCKET, KEY, etag))
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     if summary.status != "succeeded":
         raise RuntimeError(f"batch job {summary.status}: {summary.error}")
     return {
         "seconds": seconds,
         "peak_rss_mb": _rss_mb(),
         "baseline_rss_mb": baseline,
+        "cpu_seconds": cpu,
         "rows_predicted": summary.rows.predicted,
         "intra_op_threads": threads,
     }
@@ -194,6 +202,7 @@ def run(rows: int = 200_000, repeats: int = 3, workdir: Path | None = None) -> d
         "seed": {**seed, "rows_per_second": rows / seed["seconds"]},
         "lambdaserve": {
             "runs_seconds": seconds,
+            "runs_cpu_seconds": [j["cpu_seconds"] for j in jobs],
             "best_seconds": best,
             "median_seconds": median,
             "rows_per_second_best": rows / best,
