@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote
 
 from lambdaserve.local.errors import InvokeRejected, LocalError
-from lambdaserve.local.runtime import LocalLambda
+from lambdaserve.local.runtime import LocalLambda, check_json_payload
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$")
 
@@ -94,14 +94,7 @@ def handler_for(runtime: LocalLambda) -> type[BaseHTTPRequestHandler]:
                     "ResourceNotFoundException",
                     404,
                 )
-            try:
-                json.loads(payload or b"{}")
-            except ValueError as exc:
-                raise InvokeRejected(
-                    f"Could not parse request body into json: {exc}",
-                    "InvalidRequestContentException",
-                    400,
-                ) from None
+            check_json_payload(payload)
             thread = threading.Thread(
                 target=runtime.invoke, args=(logical_id, payload), daemon=True
             )

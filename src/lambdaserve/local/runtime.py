@@ -57,6 +57,18 @@ class Invocation:
         return "\t".join(parts)
 
 
+def check_json_payload(payload: bytes) -> None:
+    """Lambda refuses a payload that is not JSON before any function runs."""
+    try:
+        json.loads(payload or b"{}")
+    except ValueError as exc:
+        raise InvokeRejected(
+            f"Could not parse request body into json: {exc}",
+            "InvalidRequestContentException",
+            400,
+        ) from None
+
+
 def _error_payload(request_id: str, error_type: str, message: str) -> bytes:
     return json.dumps(
         {"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}
@@ -254,14 +266,7 @@ class LocalLambda:
                 "RequestTooLargeException",
                 413,
             )
-        try:
-            json.loads(payload or b"{}")
-        except ValueError as exc:
-            raise InvokeRejected(
-                f"Could not parse request body into json: {exc}",
-                "InvalidRequestContentException",
-                400,
-            ) from None
+        check_json_payload(payload)
         request_id = request_id or str(uuid.uuid4())
         pool = self._pool(function)
         instance, cold = pool.acquire()
