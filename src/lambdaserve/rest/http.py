@@ -10,6 +10,7 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from lambdaserve.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
@@ -51,6 +52,18 @@ class LeanRoute(APIRoute):
             await response(scope, receive, send)
 
         self.app = app
+        self._literal_prefix = path.split("{", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # The router tries every route's regex in turn until one matches (~1.5 µs each);
+        # a path outside this route's literal prefix is refused with one string test.
+        if (
+            scope["type"] == "http"
+            and not scope.get("root_path")
+            and not scope["path"].startswith(self._literal_prefix)
+        ):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         # Called by APIRoute.__init__; the endpoint is already a request handler.
