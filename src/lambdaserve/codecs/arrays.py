@@ -9,17 +9,19 @@ import numpy as np
 
 from lambdaserve.errors import InvalidInput
 
-# Up to this many values, rows are checked in Python (a few µs for one row) instead of by
+# Up to this many values, lists are checked in Python (a few µs for one row) instead of by
 # numpy's type discovery plus the boolean and finiteness passes (~15 µs whatever the size).
 SMALL_VALUES = 256
 _EXACT_INT = 2**53  # every int up to this magnitude is exactly a float64
 _FLOAT = frozenset({float})
 _FLOAT_INT = frozenset({float, int})
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
 
 
 def numeric_array(value: Any, what: str) -> np.ndarray:
     """A rectangular numeric array from nested JSON lists; no strings, bools or ragged rows."""
-    small = small_float_rows(value)
+    small = small_floats(value)
     if small is not None:
         return small
     try:
@@ -35,36 +37,40 @@ def numeric_array(value: Any, what: str) -> np.ndarray:
     return array
 
 
-def small_float_rows(value: Any) -> np.ndarray | None:
-    """A few rows of JSON numbers as float64, exactly as numpy reads them; else None.
+def small_floats(value: Any, dtype: np.dtype[Any] = _FLOAT64) -> np.ndarray | None:
+    """A few JSON numbers as a float array, exactly as numpy's general path reads them; else None.
 
-    Only the common case: a non-empty list of equally long lists holding floats, perhaps
-    with ints a float64 holds exactly (what `np.asarray` makes of such rows), all finite.
-    Anything else (bools, strings, nulls, big ints, ragged rows, ...) returns None and takes
-    the general path, which names the problem.
+    Only the common case: a non-empty flat list, or list of equally long lists, of floats
+    (perhaps with ints a float64 holds exactly: numpy reads such rows as float64), all finite
+    and within `dtype`'s range. Anything else (bools, strings, nulls, big ints, ragged or
+    deeper nesting, all ints, ...) returns None for the general path, which names the problem.
     """
-    if type(value) is not list or not value or type(value[0]) is not list:
+    if type(value) is not list or not value:
         return None
-    width = len(value[0])
-    if not width or len(value) * width > SMALL_VALUES:
+    rows: list[Any] = value if type(value[0]) is list else [value]
+    width = len(rows[0])
+    if not width or len(rows) * width > SMALL_VALUES:
         return None
     kinds: set[type] = set()
-    for row in value:
+    for row in rows:
         if type(row) is not list or len(row) != width:
             return None
         kinds.update(map(type, row))
     if kinds != _FLOAT:
         if kinds != _FLOAT_INT:
-            return None  # all ints read as int64; anything else is refused or unusual
-        for row in value:
+            return None
+        for row in rows:
             for v in row:
                 if type(v) is int and not -_EXACT_INT <= v <= _EXACT_INT:
                     return None
-    # A finite sum proves every term finite (an overflowing one only costs the slow path).
-    for row in value:
-        if not math.isfinite(sum(row)):
+    limit = _FLOAT_MAX.get(dtype)
+    if limit is None:
+        return None
+    for row in rows:
+        # A finite sum proves every term finite (an overflowing one only costs the slow path).
+        if not (math.isfinite(sum(row)) and -limit <= min(row) and max(row) <= limit):
             return None
-    return np.array(value, dtype=np.float64)
+    return np.array(value, dtype=dtype)
 
 
 def has_bools(value: Any, array: np.ndarray) -> bool:

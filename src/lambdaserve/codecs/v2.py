@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from lambdaserve.codecs.arrays import has_bools
+from lambdaserve.codecs.arrays import has_bools, small_floats
 from lambdaserve.datatypes import NUMPY_BY_DATATYPE, cast, datatype_of
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
@@ -144,17 +144,8 @@ def _from_json(data: Any, datatype: str, shape: list[int], count: int, name: str
         if array.size and not all(isinstance(v, str) for v in array.ravel()):
             raise InvalidInput(f"input {name!r}: BYTES data must be strings")
     else:
-        try:
-            array = np.asarray(data)
-        except (ValueError, TypeError):
-            raise InvalidInput(f"input {name!r}: nested data is ragged") from None
-        if datatype == "UINT64" and array.dtype.kind in "fO":
-            array = _exact_uint64(data, array)
-        if array.size and array.dtype.kind not in _KINDS_ACCEPTED[target.kind]:
-            raise InvalidInput(f"input {name!r}: data does not match datatype {datatype}")
-        if array.dtype.kind != "b" and has_bools(data, array):
-            raise InvalidInput(f"input {name!r}: booleans in {datatype} data")
-        array = cast(array, datatype, name)
+        small = small_floats(data, target) if target.kind == "f" else None
+        array = _numbers(data, datatype, name) if small is None else small
     if array.shape != tuple(shape):
         if array.ndim != 1 and array.shape != (0,):
             raise InvalidInput(
@@ -166,6 +157,21 @@ def _from_json(data: Any, datatype: str, shape: list[int], count: int, name: str
             )
         array = _reshape(array, shape, name)
     return array
+
+
+def _numbers(data: Any, datatype: str, name: str) -> np.ndarray:
+    target = NUMPY_BY_DATATYPE[datatype]
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError):
+        raise InvalidInput(f"input {name!r}: nested data is ragged") from None
+    if datatype == "UINT64" and array.dtype.kind in "fO":
+        array = _exact_uint64(data, array)
+    if array.size and array.dtype.kind not in _KINDS_ACCEPTED[target.kind]:
+        raise InvalidInput(f"input {name!r}: data does not match datatype {datatype}")
+    if array.dtype.kind != "b" and has_bools(data, array):
+        raise InvalidInput(f"input {name!r}: booleans in {datatype} data")
+    return cast(array, datatype, name)
 
 
 def _exact_uint64(data: Any, array: np.ndarray) -> np.ndarray:
@@ -262,7 +268,7 @@ def _flat(array: np.ndarray) -> Any:
         return [
             v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in array.ravel()
         ]
-    return np.ascontiguousarray(array).ravel()
+    return array.ravel()  # C-contiguous: a view, or a copy if the array is not
 
 
 def _to_binary(array: np.ndarray) -> bytes:
