@@ -16,6 +16,7 @@ from botocore.config import Config
 
 from lambdaserve.batch.events import object_refs
 from lambdaserve.batch.job import BatchConfig, BatchJob, session_threads
+from lambdaserve.batch.parse_worker import shared_parser
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.model import SessionConfig
 from lambdaserve.repository import ModelRepository
@@ -25,11 +26,13 @@ log = logging.getLogger("lambdaserve.batch")
 log.setLevel(logging.INFO)
 
 settings = Settings.from_env()
+config = BatchConfig.from_settings(settings)
+if config.parse_process:
+    shared_parser()  # starts now (it imports numpy while the models load), kept for warm calls
 plane = DataPlane(
     ModelRepository(settings.model_repository),
     SessionConfig(intra_op_threads=session_threads(settings)),
 )
-config = BatchConfig.from_settings(settings)
 
 
 @cache

@@ -24,6 +24,18 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
 
 
+def _parse_process(raw: str) -> bool:
+    """LAMBDASERVE_BATCH_PARSE_PROCESS: 1/0, or empty for "when there is more than 1 vCPU"."""
+    raw = raw.strip().lower()
+    if not raw:
+        return len(os.sched_getaffinity(0)) > 1
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"LAMBDASERVE_BATCH_PARSE_PROCESS must be 1 or 0, got {raw!r}")
+
+
 def _default_repository() -> Path:
     return LAMBDA_MODEL_REPOSITORY if LAMBDA_MODEL_REPOSITORY.is_dir() else SOURCE_MODEL_REPOSITORY
 
@@ -44,6 +56,8 @@ class Settings:
     batch_intra_op_threads: int = 0
     batch_block_bytes: int = 4 * 1024 * 1024
     batch_part_bytes: int = 16 * 1024 * 1024
+    # Parse CSV in a helper process beside the model (default: when there are 2+ vCPUs).
+    batch_parse_process: bool = field(default_factory=lambda: _parse_process(""))
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,4 +72,7 @@ class Settings:
             batch_intra_op_threads=_int("LAMBDASERVE_BATCH_INTRA_OP_THREADS", 0),
             batch_block_bytes=_int("LAMBDASERVE_BATCH_BLOCK_BYTES", 4 * 1024 * 1024),
             batch_part_bytes=_int("LAMBDASERVE_BATCH_PART_BYTES", 16 * 1024 * 1024),
+            batch_parse_process=_parse_process(
+                os.environ.get("LAMBDASERVE_BATCH_PARSE_PROCESS", "")
+            ),
         )

@@ -10,8 +10,11 @@ A repeated event for an input version whose summary already says `succeeded` (an
 outputs still carry the ETags it names) is a no-op; the object is read with `IfMatch`
 on the event's ETag, so a stale event never overwrites results of a newer upload.
 
-Throughput: the main thread reads, parses and formats; a worker thread runs the model
-(onnxruntime releases the GIL), so parsing block i+1 overlaps predicting block i.
+Throughput: the main thread reads and parses, a worker thread runs the model and
+formats (onnxruntime releases the GIL), so parsing block i+1 overlaps predicting block i.
+With `parse_process` (default with 2+ vCPUs), plain CSV blocks are parsed by a helper
+process (`parse_worker`): numpy's loadtxt holds the GIL, and there it no longer
+serializes with the reading, formatting and uploading done here.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from lambdaserve.batch.jsonl_reader import JsonlReader
 from lambdaserve.batch.keys import BadKey, BatchKey, Format, fallback_summary_key, parse_key
 from lambdaserve.batch.multipart import S3Upload
 from lambdaserve.batch.outputs import OutputColumns
+from lambdaserve.batch.parse_worker import OffloadedCsv, shared_parser
 from lambdaserve.batch.rows import ParsedBlock, UnreadableInput
 from lambdaserve.batch.stream import Block, gunzip, lines_blocks
 from lambdaserve.batch.summary import FAILED, SKIPPED, SUCCEEDED, Summary
@@ -57,12 +61,18 @@ class BatchConfig:
     block_bytes: int = 4 * 1024 * 1024
     part_bytes: int = 16 * 1024 * 1024
     read_bytes: int = READ_BYTES
+    # Parse plain CSV blocks in a helper process (see `parse_worker`), beside the model.
+    parse_process: bool = False
     # Stop this long before the Lambda deadline: enough to abort and write the summary.
     stop_margin_seconds: float = 20.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BatchConfig:
-        return cls(block_bytes=settings.batch_block_bytes, part_bytes=settings.batch_part_bytes)
+        return cls(
+            block_bytes=settings.batch_block_bytes,
+            part_bytes=settings.batch_part_bytes,
+            parse_process=settings.batch_parse_process,
+        )
 
     @property
     def max_block_bytes(self) -> int:
@@ -310,6 +320,10 @@ class BatchJob:
             layout = read_header(header, model.manifest.feature_names)
             reader = CsvReader(layout)
             prepare, finish, writer = reader.prepare, reader.finish, CsvWriter(layout, columns)
+            parser = shared_parser() if cfg.parse_process else None
+            if parser is not None:
+                offloaded = OffloadedCsv(reader, parser)
+                prepare, finish = offloaded.prepare, offloaded.finish
             if layout.has_header:
                 first = Block(rest, first.first_line + 1)
         else:

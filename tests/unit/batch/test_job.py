@@ -49,8 +49,18 @@ def iris_csv(rows: list[list[float]] = ROWS) -> bytes:
     return (header + "\n".join(lines) + "\n").encode()
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["in-process", "parse-process"])
+def parse_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Every job test runs twice: CSV parsed in-process, and by the helper process."""
+    monkeypatch.setitem(DEFAULTS, "parse_process", request.param)
+    return bool(request.param)
+
+
+DEFAULTS: dict[str, Any] = {}
+
+
 def run(s3: Any, plane: DataPlane, ref: InputRef, **config: Any) -> Any:
-    return BatchJob(s3, plane, BatchConfig(**config)).run(ref)
+    return BatchJob(s3, plane, BatchConfig(**{**DEFAULTS, **config})).run(ref)
 
 
 def test_csv_with_passthrough_columns(s3: Any, plane: DataPlane) -> None:

@@ -1,0 +1,284 @@
+"""CSV parsing in a helper process, so it runs beside the model instead of under its GIL.
+
+numpy's `loadtxt` is C but holds the GIL: in one process, parsing serializes with
+everything else the job does in Python (splitting, formatting, S3 I/O). A persistent
+child process takes plain CSV blocks (no quotes, no CR) and returns what
+`CsvReader.parse` returns: the float32 feature matrix, line numbers, passthrough
+field positions and the bad rows with their exact lines, computed by the very same
+code. The parent keeps the block bytes, so passthrough `Texts` point into its own copy.
+
+Lambda has no /dev/shm (no multiprocessing queues or pools), and the parent holds
+onnxruntime threads (fork is unsafe): the child is a fresh interpreter
+(`python -m lambdaserve.batch.parse_worker FD`) talking over a socketpair with
+length-prefixed frames (`multiprocessing.connection.Connection`). It is started once
+per container (`shared_parser`) and reused by every later job.
+
+If the child cannot start, dies, or answers with an error, the caller parses that block
+in-process: no row is ever lost, and a block's outcome never depends on where it ran.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import pickle
+import queue
+import socket
+import subprocess
+import sys
+import threading
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from lambdaserve.batch.csv_reader import CsvLayout, CsvReader
+from lambdaserve.batch.rows import ParsedBlock
+from lambdaserve.batch.stream import Block
+from lambdaserve.batch.texts import Texts
+
+log = logging.getLogger(__name__)
+
+# A 4 MB block parses in well under a second; a child silent for this long is stuck.
+RESULT_TIMEOUT_SECONDS = 60.0
+# After this many starts that failed or died, stop trying for the container's life.
+MAX_FAILURES = 3
+
+
+class WorkerGone(RuntimeError):
+    """The helper process cannot parse this block: parse it in-process instead."""
+
+
+def offloadable(data: bytes) -> bool:
+    """Blocks the child takes: the plain fast path (quoted or CR data stays in-process)."""
+    return b'"' not in data and b"\r" not in data
+
+
+class ParserProcess:
+    """One helper process; `submit` returns a future of the block's `ParsedBlock`.
+
+    Blocks are answered in the order they were submitted. A sender and a receiver thread
+    move the bytes (both block in the kernel, not on the GIL), so the caller never waits
+    on the child while it parses.
+    """
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        try:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.pid = self.process.pid
+        self._socket = ours  # shutdown() wakes the receiver thread and tells the child to exit
+        self._conn = Connection(os.dup(ours.fileno()))
+        self._lock = threading.Lock()
+        self._waiting: deque[tuple[Future[ParsedBlock], bytes]] = deque()
+        self._outbox: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
+        self.failure: str | None = None
+        threading.Thread(target=self._send_loop, name="parse-send", daemon=True).start()
+        threading.Thread(target=self._receive_loop, name="parse-receive", daemon=True).start()
+
+    @property
+    def alive(self) -> bool:
+        return self.failure is None
+
+    def submit(self, layout: CsvLayout, block: Block) -> Future[ParsedBlock]:
+        future: Future[ParsedBlock] = Future()
+        with self._lock:
+            if self.failure is not None:
+                future.set_exception(WorkerGone(self.failure))
+                return future
+            self._waiting.append((future, block.data))
+            self._outbox.put((pickle.dumps((layout, block.first_line)), block.data))
+        return future
+
+    def result(self, future: Future[ParsedBlock]) -> ParsedBlock:
+        try:
+            return future.result(timeout=RESULT_TIMEOUT_SECONDS)
+        except TimeoutError:
+            self._fail(f"no answer within {RESULT_TIMEOUT_SECONDS:.0f}s")
+            raise WorkerGone("the parser process is stuck") from None
+
+    def close(self) -> None:
+        self._fail("closed")
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._conn.close()
+        self._socket.close()
+
+    # ---------------------------------------------------------------- threads
+    def _send_loop(self) -> None:
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                return
+            try:
+                self._conn.send_bytes(item[0])
+                self._conn.send_bytes(item[1])
+            except OSError as exc:
+                self._fail(f"sending failed: {exc}")
+                return
+
+    def _receive_loop(self) -> None:
+        while True:
+            try:
+                raw = self._conn.recv_bytes()
+            except (EOFError, OSError) as exc:
+                code = self.process.poll()
+                self._fail(f"the parser process exited (code {code}): {exc!r}")
+                return
+            with self._lock:
+                if not self._waiting:
+                    continue  # after a failure was declared
+                future, data = self._waiting.popleft()
+            try:
+                future.set_result(_rebuild(pickle.loads(raw), data))
+            except WorkerGone as exc:
+                future.set_exception(exc)
+
+    def _fail(self, reason: str) -> None:
+        with self._lock:
+            first = self.failure is None
+            if first:
+                self.failure = reason
+            waiting = list(self._waiting)
+            self._waiting.clear()
+        for future, _ in waiting:
+            future.set_exception(WorkerGone(reason))
+        if not first:
+            return
+        if reason != "closed":
+            log.warning("CSV parser process %s failed (%s): parsing in-process", self.pid, reason)
+        self._outbox.put(None)
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        if self.process.poll() is None and reason != "closed":
+            self.process.kill()
+
+
+def _rebuild(answer: tuple[bool, Any], data: bytes) -> ParsedBlock:
+    ok, payload = answer
+    if not ok:
+        raise WorkerGone(f"the parser process could not parse a block: {payload}")
+    features, lines, spans, errors, blanks = payload
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    passthrough = [Texts(buffer, starts, ends) for starts, ends in spans]
+    return ParsedBlock(features, lines, passthrough, None, errors, blanks)
+
+
+@dataclass
+class _Offloaded:
+    future: Future[ParsedBlock]
+    block: Block
+
+
+class OffloadedCsv:
+    """`CsvReader`'s prepare/finish split, with plain blocks parsed by a `ParserProcess`.
+
+    `prepare` only hands the block over; `finish` waits for the answer, and parses the
+    block in-process if the helper failed. Quoted or CR blocks keep the in-process path.
+    """
+
+    def __init__(self, reader: CsvReader, parser: ParserProcess) -> None:
+        self.reader = reader
+        self.parser = parser
+
+    def prepare(self, block: Block) -> Any:
+        if self.parser.alive and offloadable(block.data):
+            return _Offloaded(self.parser.submit(self.reader.layout, block), block)
+        return self.reader.prepare(block)
+
+    def finish(self, prepared: Any) -> ParsedBlock:
+        if not isinstance(prepared, _Offloaded):
+            return self.reader.finish(prepared)
+        try:
+            return self.parser.result(prepared.future)
+        except WorkerGone:
+            return self.reader.parse(prepared.block)
+
+
+# ---------------------------------------------------------------- one per container
+_shared: ParserProcess | None = None
+_failures = 0
+_shared_lock = threading.Lock()
+
+
+def shared_parser() -> ParserProcess | None:
+    """The container's parser process, started (or restarted) on demand; None: in-process."""
+    global _shared, _failures
+    with _shared_lock:
+        if _shared is not None and _shared.alive:
+            return _shared
+        if _shared is not None:
+            _failures += 1
+            _shared.close()
+            _shared = None
+        if _failures >= MAX_FAILURES:
+            return None
+        try:
+            _shared = ParserProcess()
+        except Exception:
+            _failures += 1
+            log.exception("could not start the CSV parser process: parsing in-process")
+            return None
+        return _shared
+
+
+def _close_shared() -> None:
+    if _shared is not None:
+        _shared.close()
+
+
+atexit.register(_close_shared)
+
+
+# ---------------------------------------------------------------- the child
+def serve(conn: Connection) -> None:
+    """Answer blocks until the parent goes away (EOF)."""
+    readers: dict[CsvLayout, CsvReader] = {}
+    while True:
+        try:
+            head = conn.recv_bytes()
+            data = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        answer: tuple[bool, object]
+        try:
+            layout, first_line = pickle.loads(head)
+            reader = readers.get(layout)
+            if reader is None:
+                readers.clear()
+                reader = readers[layout] = CsvReader(layout)
+            parsed = reader.parse(Block(data, first_line))
+            spans = [(t.starts, t.ends) for t in parsed.csv_passthrough]
+            answer = (
+                True,
+                (parsed.features, parsed.lines, spans, parsed.errors, parsed.blank_lines),
+            )
+        except Exception as exc:
+            answer = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send_bytes(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            return
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])))
