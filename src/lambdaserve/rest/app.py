@@ -6,6 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lambdaserve import __version__
@@ -18,6 +19,11 @@ from lambdaserve.rest.http import JSONResponse
 from lambdaserve.settings import Settings
 
 logger = logging.getLogger("lambdaserve")
+
+# FastAPI's native OpenTelemetry asks the global providers on every request whether anyone
+# configured them (~20 µs a call, as much as the model's own inference). Nothing here
+# configures them: telemetry is planned at the dataplane's stages (EMF, X-Ray subsegments).
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -70,6 +76,7 @@ def create_model_app(settings: Settings, plane: DataPlane | None = None) -> Fast
         redoc_url=None,
         openapi_url=f"/models/{name}/openapi.json",
         default_response_class=JSONResponse,
+        telemetry=NO_TELEMETRY,
     )
     limit = settings.max_body_bytes
     # Flat: the routes join the app's own list. include_router would add a matching layer
@@ -92,6 +99,7 @@ def create_index_app(settings: Settings) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
         default_response_class=JSONResponse,
+        telemetry=NO_TELEMETRY,
     )
     app.include_router(index.router(ModelRepository(settings.model_repository)))
     install_error_handlers(app)

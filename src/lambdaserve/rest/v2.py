@@ -16,6 +16,7 @@ from lambdaserve.rest.http import (
     JSONResponse,
     LeanRoute,
     check_content_type,
+    header,
     read_body,
 )
 
@@ -64,8 +65,11 @@ _INFER_DOC: dict[str, Any] = {
 }
 
 
+_HEADER_LENGTH = v2.HEADER_LENGTH.encode()
+
+
 def _header_length(request: Request) -> int | None:
-    raw = request.headers.get(v2.HEADER_LENGTH)
+    raw = header(request, _HEADER_LENGTH)
     if raw is None:
         return None
     if not raw.strip().isdigit():
