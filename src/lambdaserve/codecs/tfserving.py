@@ -79,7 +79,7 @@ def _decode_rows(instances: Any, names: list[str]) -> dict[str, np.ndarray]:
             if set(row) != set(names):
                 raise InvalidInput(f"instances[{i}] must have exactly the inputs {names}")
         return {n: numeric_array([row[n] for row in instances], f"instances.{n}") for n in names}
-    if any(isinstance(row, dict) for row in instances):
+    if dict in set(map(type, instances)):
         raise InvalidInput('"instances" mixes named and unnamed rows')
     if len(names) != 1:
         raise InvalidInput(f"model has inputs {names}: send named instances")
@@ -132,9 +132,11 @@ def encode(response: InferenceResponse, request: TFRequest, manifest: ModelManif
         return {"outputs": outputs}
     if len(outputs) == 1:
         return {"predictions": next(iter(outputs.values()))}
-    lists = {name: array.tolist() for name, array in outputs.items()}
-    rows = len(next(iter(lists.values())))
-    return {"predictions": [{n: v[i] for n, v in lists.items()} for i in range(rows)]}
+    names = list(outputs)
+    columns = [array.tolist() for array in outputs.values()]
+    return {
+        "predictions": [dict(zip(names, row, strict=False)) for row in zip(*columns, strict=True)]
+    }
 
 
 def version_status(versions: list[str]) -> dict[str, Any]:
