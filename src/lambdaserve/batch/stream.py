@@ -83,7 +83,8 @@ def lines_blocks(
                         f"from line {line}: not a line-oriented file, or an unterminated quote"
                     )
                 break
-            data = bytes(buffer[:cut])
+            with memoryview(buffer) as view:
+                data = bytes(view[:cut])  # one copy (`bytes(buffer[:cut])` makes two)
             del buffer[:cut]
             yield Block(data, line)
             line += data.count(b"\n")
@@ -96,7 +97,7 @@ def lines_blocks(
 def _cut(buffer: bytearray, quoted: bool) -> int:
     """Index just past the last line break that is outside quotes (0: none yet)."""
     cut = buffer.rfind(b"\n") + 1
-    if not quoted or cut == 0:
+    if not quoted or cut == 0 or buffer.find(_QUOTE, 0, cut) < 0:
         return cut
     odd = buffer.count(_QUOTE, 0, cut) % 2
     while cut and odd:
