@@ -70,6 +70,9 @@ def section(result: dict[str, Any]) -> Section:
             f"ORT intra-op threads {ours['intra_op_threads']}; {result['cpus']} CPUs.",
             "Measured by scripts/batch_bench.py (times cover the work, not imports or model "
             "loading).",
+            f"Our peak RSS and growth include the CSV parser process "
+            f"({ours.get('parser_process_rss_mb', 0):.0f} MB peak), started at init like the "
+            "Lambda function does; 0 when LAMBDASERVE_BATCH_PARSE_PROCESS=0.",
         ],
         data=result,
     )
