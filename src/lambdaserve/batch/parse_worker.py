@@ -265,7 +265,7 @@ def serve(conn: Connection) -> None:
             reader = readers.get(layout)
             if reader is None:
                 readers.clear()
-                reader = readers[layout] = CsvReader(layout)
+                reader = readers[layout] = CsvReader(layout, whole_blocks=True)
             parsed = reader.parse(Block(data, first_line))
             spans = [(t.starts, t.ends) for t in parsed.csv_passthrough]
             answer = (

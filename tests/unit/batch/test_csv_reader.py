@@ -123,3 +123,27 @@ def test_round_trip_any_table_any_block_size(
 def unquote(field: bytes) -> str:
     """What a CSV reader makes of one passthrough field as we wrote it."""
     return next(csv.reader(io.StringIO(field.decode(), newline="")), [""])[0]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"1,2,3,x\n2,4,5,y\n",
+        b"1,2,3,x\n\n2,4,5,y\n",
+        b"1,2,3,x\n2,4,5\n",
+        b"1,2,3,x,extra\n2,4,5,y\n",
+        b"1,2,inf,x\n2,4,5,y\n",
+        b"1,2,,x\n",
+        b"\n",
+    ],
+)
+def test_whole_block_parsing_gives_the_same_result(data: bytes) -> None:
+    layout = read_header(b"id,b,a,note\n", FEATURES)
+    chunked = CsvReader(layout).parse(Block(data, 5))
+    whole = CsvReader(layout, whole_blocks=True).parse(Block(data, 5))
+    np.testing.assert_array_equal(whole.features, chunked.features)
+    assert whole.lines.tolist() == chunked.lines.tolist()
+    assert [t.to_list() for t in whole.csv_passthrough] == [
+        t.to_list() for t in chunked.csv_passthrough
+    ]
+    assert whole.errors == chunked.errors and whole.blank_lines == chunked.blank_lines
