@@ -10,7 +10,7 @@ code. The parent keeps the block bytes, so passthrough `Texts` point into its ow
 Lambda has no /dev/shm (no multiprocessing queues or pools), and the parent holds
 onnxruntime threads (fork is unsafe): the child is a fresh interpreter
 (`python -m lambdaserve.batch.parse_worker FD`) talking over a socketpair with
-length-prefixed frames (`multiprocessing.connection.Connection`). It is started once
+length-prefixed frames, received straight into their final buffer. It is started once
 per container (`shared_parser`) and reused by every later job.
 
 If the child cannot start, dies, or answers with an error, the caller parses that block
@@ -26,13 +26,13 @@ import os
 import pickle
 import queue
 import socket
+import struct
 import subprocess
 import sys
 import threading
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
@@ -84,7 +84,7 @@ class ParserProcess:
             theirs.close()
         self.pid = self.process.pid
         self._socket = ours  # shutdown() wakes the receiver thread and tells the child to exit
-        self._conn = Connection(os.dup(ours.fileno()))
+        self._conn = Channel(ours)
         self._lock = threading.Lock()
         self._waiting: deque[tuple[Future[ParsedBlock], bytes]] = deque()
         self._outbox: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
@@ -120,7 +120,6 @@ class ParserProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self._conn.close()
         self._socket.close()
 
     # ---------------------------------------------------------------- threads
@@ -130,8 +129,7 @@ class ParserProcess:
             if item is None:
                 return
             try:
-                self._conn.send_bytes(item[0])
-                self._conn.send_bytes(item[1])
+                self._conn.send(*item)
             except OSError as exc:
                 self._fail(f"sending failed: {exc}")
                 return
@@ -139,7 +137,7 @@ class ParserProcess:
     def _receive_loop(self) -> None:
         while True:
             try:
-                raw = self._conn.recv_bytes()
+                raw = self._conn.recv()
             except (EOFError, OSError) as exc:
                 code = self.process.poll()
                 self._fail(f"the parser process exited (code {code}): {exc!r}")
@@ -171,6 +169,39 @@ class ParserProcess:
             self._socket.shutdown(socket.SHUT_RDWR)
         if self.process.poll() is None and reason != "closed":
             self.process.kill()
+
+
+_LENGTH = struct.Struct("!Q")
+
+
+class Channel:
+    """Frames over a stream socket: an 8-byte length, then the bytes (no extra copies)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def send(self, *frames: bytes) -> None:
+        for frame in frames:
+            if len(frame) < 65536:
+                self.sock.sendall(_LENGTH.pack(len(frame)) + frame)
+            else:
+                self.sock.sendall(_LENGTH.pack(len(frame)))
+                self.sock.sendall(frame)
+
+    def recv(self) -> bytearray:
+        (size,) = _LENGTH.unpack(self._exactly(_LENGTH.size))
+        return self._exactly(size)
+
+    def _exactly(self, size: int) -> bytearray:
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        got = 0
+        while got < size:
+            n = self.sock.recv_into(view[got:])
+            if n == 0:
+                raise EOFError("the other side closed the connection")
+            got += n
+        return buffer
 
 
 def _rebuild(answer: tuple[bool, Any], data: bytes) -> ParsedBlock:
@@ -250,13 +281,13 @@ atexit.register(_close_shared)
 
 
 # ---------------------------------------------------------------- the child
-def serve(conn: Connection) -> None:
+def serve(conn: Channel) -> None:
     """Answer blocks until the parent goes away (EOF)."""
     readers: dict[CsvLayout, CsvReader] = {}
     while True:
         try:
-            head = conn.recv_bytes()
-            data = conn.recv_bytes()
+            head = conn.recv()
+            data = bytes(conn.recv())
         except (EOFError, OSError):
             return
         answer: tuple[bool, object]
@@ -275,10 +306,10 @@ def serve(conn: Connection) -> None:
         except Exception as exc:
             answer = (False, f"{type(exc).__name__}: {exc}")
         try:
-            conn.send_bytes(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+            conn.send(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             return
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])))
+    serve(Channel(socket.socket(fileno=int(sys.argv[1]))))
