@@ -54,7 +54,7 @@ class Settings:
     # Batch prediction: ORT threads (0: every vCPU), decoded bytes per predicted block,
     # and the S3 multipart part size of outputs (S3's minimum is 5 MiB).
     batch_intra_op_threads: int = 0
-    batch_block_bytes: int = 4 * 1024 * 1024
+    batch_block_bytes: int = 2 * 1024 * 1024
     batch_part_bytes: int = 16 * 1024 * 1024
     # Parse CSV in a helper process beside the model (default: when there are 2+ vCPUs).
     batch_parse_process: bool = field(default_factory=lambda: _parse_process(""))
@@ -70,7 +70,7 @@ class Settings:
             inter_op_threads=_int("LAMBDASERVE_INTER_OP_THREADS", 1),
             model_functions=os.environ.get("LAMBDASERVE_MODEL_FUNCTIONS", "{}"),
             batch_intra_op_threads=_int("LAMBDASERVE_BATCH_INTRA_OP_THREADS", 0),
-            batch_block_bytes=_int("LAMBDASERVE_BATCH_BLOCK_BYTES", 4 * 1024 * 1024),
+            batch_block_bytes=_int("LAMBDASERVE_BATCH_BLOCK_BYTES", 2 * 1024 * 1024),
             batch_part_bytes=_int("LAMBDASERVE_BATCH_PART_BYTES", 16 * 1024 * 1024),
             batch_parse_process=_parse_process(
                 os.environ.get("LAMBDASERVE_BATCH_PARSE_PROCESS", "")

@@ -58,7 +58,7 @@ class JobTimeout(LambdaserveError):
 
 @dataclass(frozen=True)
 class BatchConfig:
-    block_bytes: int = 4 * 1024 * 1024
+    block_bytes: int = 2 * 1024 * 1024  # smaller blocks fill and drain the pipeline faster
     part_bytes: int = 16 * 1024 * 1024
     read_bytes: int = READ_BYTES
     # Parse plain CSV blocks in a helper process (see `parse_worker`), beside the model.
@@ -315,6 +315,7 @@ class BatchJob:
         prepare: Callable[[Block], Any]
         finish: Callable[[Any], ParsedBlock]
         writer: Writer
+        parser = None
         if key.format is Format.CSV:
             header, _, rest = first.data.partition(b"\n")
             layout = read_header(header, model.manifest.feature_names)
@@ -331,20 +332,27 @@ class BatchJob:
             writer = JsonlWriter(columns)
         predictions.write(writer.header())
 
-        def predict(prepared: Any) -> tuple[ParsedBlock, bytes]:
+        # Output lines are formatted where there is spare time: next to the model when this
+        # thread also parses, on this thread when a parser process does (the model's
+        # thread is then the busiest, and formatting block i overlaps predicting i+1).
+        format_later = parser is not None
+
+        def predict(prepared: Any) -> tuple[ParsedBlock, Any]:
             parsed = finish(prepared)
             if not parsed.rows:
                 return parsed, b""
-            return parsed, writer.rows(parsed, model.predict({"input": parsed.features}))
+            outputs = model.predict({"input": parsed.features})
+            return parsed, outputs if format_later else writer.rows(parsed, outputs)
 
-        def write(done: Future[tuple[ParsedBlock, bytes]]) -> None:
-            parsed, text = done.result()
+        def write(done: Future[tuple[ParsedBlock, Any]]) -> None:
+            parsed, result = done.result()
+            text = result if isinstance(result, bytes) else writer.rows(parsed, result)
             self._count(parsed, summary)
             if parsed.errors:
                 errors.write(b"".join(orjson.dumps(e.to_json()) + b"\n" for e in parsed.errors))
             predictions.write(text)
 
-        pending: deque[Future[tuple[ParsedBlock, bytes]]] = deque()
+        pending: deque[Future[tuple[ParsedBlock, Any]]] = deque()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict") as pool:
             try:
                 for block in _chain(first, blocks):
