@@ -103,3 +103,19 @@ def test_settings_are_immutable() -> None:
     s = Settings()
     with pytest.raises(AttributeError):
         s.model_name = "iris"  # type: ignore[misc]
+
+
+def test_batch_parse_process_defaults_to_multi_cpu_and_can_be_forced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LAMBDASERVE_BATCH_PARSE_PROCESS", raising=False)
+    for cpus, expected in (({0}, False), ({0, 1}, True)):
+        monkeypatch.setattr(settings.os, "sched_getaffinity", lambda _pid, c=cpus: c)
+        assert Settings.from_env().batch_parse_process is expected
+        assert Settings().batch_parse_process is expected
+    for raw, expected in ((" 1 ", True), ("on", True), ("0", False), ("false", False)):
+        monkeypatch.setenv("LAMBDASERVE_BATCH_PARSE_PROCESS", raw)
+        assert Settings.from_env().batch_parse_process is expected
+    monkeypatch.setenv("LAMBDASERVE_BATCH_PARSE_PROCESS", "maybe")
+    with pytest.raises(ValueError, match="LAMBDASERVE_BATCH_PARSE_PROCESS must be 1 or 0"):
+        Settings.from_env()
