@@ -14,6 +14,8 @@ from bench.report import Section, Table, Target
 
 
 def run(budget: Budget) -> Section:
+    import bench.fixtures  # noqa: F401  (puts scripts/ on sys.path, also for --only batch_job)
+
     try:
         import batch_bench  # scripts/, on sys.path via bench.fixtures
     except ImportError as exc:
