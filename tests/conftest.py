@@ -5,8 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from lambdaserve.repository import ModelRepository
+
+# Machines here are shared and noisy: no test may fail because something was slow.
+settings.register_profile(
+    "lambdaserve",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("lambdaserve")
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "layers" / "models"
