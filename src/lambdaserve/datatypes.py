@@ -47,7 +47,7 @@ DATATYPE_BY_ORT: dict[str, str] = {
 }
 
 
-_FLOAT_MAX: dict[np.dtype[np.generic], float] = {
+FLOAT_MAX: dict[np.dtype[np.generic], float] = {
     np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)
 }
 
@@ -76,7 +76,7 @@ def cast(array: np.ndarray, datatype: str, name: str) -> np.ndarray:
     if (
         target.kind == "f"
         and array.dtype.kind == "f"
-        and float(np.abs(array).max()) <= _FLOAT_MAX[target]
+        and float(np.abs(array).max()) <= FLOAT_MAX[target]
     ):
         return array.astype(target)
     if target.kind == "b" and not np.isin(array, (0, 1)).all():

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from lambdaserve.datatypes import FLOAT_MAX
 from lambdaserve.errors import InvalidInput
 
 # Up to this many values, lists are checked in Python (a few µs for one row) instead of by
@@ -16,7 +17,6 @@ _EXACT_INT = 2**53  # every int up to this magnitude is exactly a float64
 _FLOAT = frozenset({float})
 _FLOAT_INT = frozenset({float, int})
 _FLOAT64 = np.dtype(np.float64)
-_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
 
 
 def numeric_array(value: Any, what: str) -> np.ndarray:
@@ -63,7 +63,7 @@ def small_floats(value: Any, dtype: np.dtype[Any] = _FLOAT64) -> np.ndarray | No
             for v in row:
                 if type(v) is int and not -_EXACT_INT <= v <= _EXACT_INT:
                     return None
-    limit = _FLOAT_MAX.get(dtype)
+    limit = FLOAT_MAX.get(dtype)
     if limit is None:
         return None
     for row in rows:

@@ -125,7 +125,7 @@ def encode(response: InferenceResponse, request: TFRequest, manifest: ModelManif
         return {"results": [list(zip(names, row, strict=True)) for row in proba.tolist()]}
     if request.verb == "regress":
         values = outputs[manifest.outputs[0].name]
-        return {"results": values.reshape(values.shape[0], -1)[:, 0]}
+        return {"results": values.reshape(values.shape[0], -1)[:, 0].tolist()}
     if request.columnar:
         if len(outputs) == 1:
             return {"outputs": next(iter(outputs.values()))}

@@ -32,7 +32,7 @@ _KINDS_ACCEPTED = {
 
 @dataclass(frozen=True)
 class OutputRequest:
-    binary: bool
+    binary: bool | None  # None: not said for this output, the request's default applies
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,8 @@ def _requested_outputs(raw: Any) -> dict[str, OutputRequest]:
         params = _parameters(item, f"outputs[{i}]")
         if "classification" in params:
             raise InvalidInput("the classification extension is not supported")
-        requested[item["name"]] = OutputRequest(_flag(params, "binary_data"))
+        binary = _flag(params, "binary_data") if "binary_data" in params else None
+        requested[item["name"]] = OutputRequest(binary)
     return requested
 
 
@@ -237,7 +238,9 @@ def encode(response: InferenceResponse, request: V2Request) -> tuple[bytes, int 
     chunks: list[bytes] = []
     for name, array in response.outputs.items():
         wanted = request.requested.get(name)
-        binary = wanted.binary if wanted else request.binary_default
+        binary = (
+            request.binary_default if wanted is None or wanted.binary is None else wanted.binary
+        )
         tensor: dict[str, Any] = {
             "name": name,
             "datatype": datatype_of(array),

@@ -18,6 +18,9 @@ from lambdaserve.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaTy
 
 JSON_TYPES = ("application/json", "text/json", "text/plain")
 BINARY_TYPES = ("application/octet-stream",)
+# TF Serving ignores Content-Type, and its documented examples are `curl -d '{...}'`, which
+# sends curl's default form type: TF Serving routes accept it (the body must still be JSON).
+TF_SERVING_TYPES = (*JSON_TYPES, "application/x-www-form-urlencoded")
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -125,14 +128,13 @@ async def read_body(request: Request, limit: int) -> bytes:
         chunks.append(chunk)
         more = message.get("more_body", False)
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    request._body = body  # what Request.body() caches, should anything ask for it again
     if not body:
         raise InvalidInput("request body is empty; send a JSON object")
     return body
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    check_content_type(request)
+async def read_json(request: Request, limit: int, allowed: tuple[str, ...] = JSON_TYPES) -> Any:
+    check_content_type(request, allowed)
     body = await read_body(request, limit)
     try:
         return orjson.loads(body)

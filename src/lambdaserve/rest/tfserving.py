@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from lambdaserve.codecs import tfserving
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.errors import InvalidInput
-from lambdaserve.rest.http import JSONResponse, LeanRoute, read_json
+from lambdaserve.rest.http import TF_SERVING_TYPES, JSONResponse, LeanRoute, read_json
 
 _PREDICT_DOC: dict[str, Any] = {
     "requestBody": {
@@ -39,7 +39,7 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
     async def _run(
         name: str, version: str | None, label: str | None, verb: str, request: Request
     ) -> JSONResponse:
-        body = await read_json(request, limit)
+        body = await read_json(request, limit, TF_SERVING_TYPES)
         manifest = plane.manifest(name, version, label)
         decoded = tfserving.decode(body, verb, manifest)
         response = plane.infer(name, decoded.inference, manifest.version)

@@ -442,3 +442,18 @@ def test_metadata_dtypes(datatype: str, tf: str) -> None:
     ]
     assert signature["inputs"]["x"]["dtype"] == tf
     assert signature["outputs"] == {}
+
+
+def test_regress_takes_the_first_column_of_a_multi_column_output() -> None:
+    m = ModelManifest(
+        name="m",
+        version="1",
+        directory=Path("/x"),
+        task="regression",
+        inputs=(TensorSpec("input", "FP32", (-1, 1)),),
+        outputs=(TensorSpec("prediction", "FP32", (-1, 2)),),
+    )
+    request = TFRequest(InferenceRequest({}), "regress", columnar=False)
+    values = np.array([[1.5, 9.0], [2.5, 9.0]], dtype=np.float32)
+    response = InferenceResponse("m", "1", {"prediction": values})
+    assert wire(tfserving.encode(response, request, m)) == {"results": [1.5, 2.5]}

@@ -81,7 +81,7 @@ def test_full_request_fields() -> None:
     assert decoded.binary_default is True
     assert decoded.requested == {
         "probabilities": OutputRequest(binary=True),
-        "label": OutputRequest(binary=False),
+        "label": OutputRequest(binary=None),  # unsaid: binary_data_output decides
     }
     assert inference.inputs["a"].dtype == np.float32
     assert inference.inputs["b"].tolist() == [7]
@@ -706,3 +706,22 @@ def test_model_metadata() -> None:
 
 def test_header_constant_is_lowercase_for_header_lookup() -> None:
     assert v2.HEADER_LENGTH == "inference-header-content-length"
+
+
+def test_request_level_binary_default_applies_to_outputs_that_do_not_say() -> None:
+    raw = orjson.dumps(
+        {
+            "inputs": [{"name": "x", "datatype": "FP32", "shape": [1], "data": [1]}],
+            "parameters": {"binary_data_output": True},
+            "outputs": [{"name": "label"}, {"name": "p", "parameters": {"binary_data": False}}],
+        }
+    )
+    request = v2.decode(raw, None)
+    arrays = {"label": np.array([1], np.int64), "p": np.array([0.5], np.float32)}
+    body, header = v2.encode(response_of(arrays), request)
+    assert header is not None
+    result = triton.InferResult.from_response_body(body, header_length=header)
+    outputs = {o["name"]: o for o in result.get_response()["outputs"]}
+    assert outputs["label"]["parameters"] == {"binary_data_size": 8}
+    assert outputs["p"]["data"] == [0.5]
+    np.testing.assert_array_equal(result.as_numpy("label"), [1])

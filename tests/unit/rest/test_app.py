@@ -52,6 +52,20 @@ def test_other_content_types_get_415(client: TestClient, content_type: str) -> N
     assert "Content-Type" in response.json()["error"]
 
 
+def test_tf_serving_accepts_curls_default_content_type_but_seed_style_does_not(
+    client: TestClient,
+) -> None:
+    """`curl -d` (TF Serving's own examples) sends application/x-www-form-urlencoded."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    body = b'{"instances": [[5.1, 3.5, 1.4, 0.2]]}'
+    response = client.post("/v1/models/iris:predict", content=body, headers=form)
+    assert response.status_code == 200
+    assert response.json()["predictions"][0]["label"] == 0
+    assert client.post("/models/iris/predict", content=body, headers=form).status_code == 415
+    csv = {"content-type": "text/csv"}
+    assert client.post("/v1/models/iris:predict", content=body, headers=csv).status_code == 415
+
+
 def test_body_over_the_cap_gets_413(client: TestClient) -> None:
     body = b'{"instances": [' + b",".join([b"[5.1, 3.5, 1.4, 0.2]"] * 200) + b"]}"
     response = client.post("/models/iris/predict", content=body)
