@@ -1,8 +1,9 @@
 """Lambda entry point of batch prediction, triggered by S3 ObjectCreated under `incoming/`.
 
-Every record is processed even if an earlier one failed; the invocation raises at the
-end if any failed, so Lambda retries it and finally hands it to the on-failure
-destination. A failed record has already written its summary with the error.
+Every record is processed even if an earlier one failed. A bad input (unknown model,
+unreadable file, ...) is answered by its failure summary and an ERROR log line: retrying
+cannot fix it. An infrastructure error (S3 or the runtime failing) makes the invocation
+raise at the end, so Lambda retries it and finally hands it to the on-failure destination.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def s3() -> Any:
 
 
 class BatchFailed(RuntimeError):
-    """At least one record failed; its summary object carries the details."""
+    """At least one record hit an infrastructure error; a retry may succeed."""
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -52,20 +53,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request_id = getattr(context, "aws_request_id", None)
     refs, skipped = object_refs(event)
     results: list[dict[str, Any]] = []
-    failures: list[str] = []
+    crashes: list[str] = []
     for ref in refs:
         job = BatchJob(s3(), plane, config, remaining, request_id)
         try:
             summary = job.run(ref)
         except Exception as exc:
             log.exception("batch prediction crashed for s3://%s/%s", ref.bucket, ref.key)
-            failures.append(f"{ref.key}: {type(exc).__name__}: {exc}")
+            crashes.append(f"{ref.key}: {type(exc).__name__}: {exc}")
             continue
         results.append({"key": ref.key, "status": summary.status, "note": summary.note})
         if summary.failed:
-            failures.append(f"{ref.key}: {summary.error}")
-    if failures:
-        raise BatchFailed(
-            f"{len(failures)} of {len(refs)} object(s) failed: " + "; ".join(failures)
-        )
+            log.error(
+                "batch prediction failed for s3://%s/%s: %s", ref.bucket, ref.key, summary.error
+            )
+    if crashes:
+        raise BatchFailed(f"{len(crashes)} of {len(refs)} object(s) failed: " + "; ".join(crashes))
     return {"processed": results, "skipped": [s.reason for s in skipped]}

@@ -24,11 +24,17 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (Linux affinity where there is one, e.g. in Lambda)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
 def _parse_process(raw: str) -> bool:
     """LAMBDASERVE_BATCH_PARSE_PROCESS: 1/0, or empty for "when there is more than 1 vCPU"."""
     raw = raw.strip().lower()
     if not raw:
-        return len(os.sched_getaffinity(0)) > 1
+        return usable_cpus() > 1
     if raw in {"1", "true", "yes", "on"}:
         return True
     if raw in {"0", "false", "no", "off"}:

@@ -142,7 +142,9 @@ def test_repeated_delivery_keeps_one_set_of_results(app: ModuleType, s3: Any) ->
     assert results(s3) == first
 
 
-def test_a_failed_record_raises_after_the_others_ran(app: ModuleType, s3: Any) -> None:
+def test_a_bad_input_fails_its_record_without_a_retry(
+    app: ModuleType, s3: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     key, body = SAMPLES["s3_put_csv"]
     s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     s3.put_object(Bucket=BUCKET, Key="incoming/unknown_model/a.csv", Body=body)
@@ -151,8 +153,11 @@ def test_a_failed_record_raises_after_the_others_ran(app: ModuleType, s3: Any) -
     bad["s3"]["object"]["key"] = "incoming/unknown_model/a.csv"
     own_output = json.loads(json.dumps(good))
     own_output["s3"]["object"]["key"] = "results/iris/samples/flowers.csv"
-    with pytest.raises(app.BatchFailed, match="unknown_model"):
-        app.handler({"Records": [bad, own_output, good]}, context())
+    response = app.handler({"Records": [bad, own_output, good]}, context())
+    statuses = {r["key"]: r["status"] for r in response["processed"]}
+    assert statuses == {"incoming/unknown_model/a.csv": "failed", key: "succeeded"}
+    assert response["skipped"] == ["output object: never processed (no recursion)"]
+    assert any(r.levelname == "ERROR" and "unknown_model" in r.getMessage() for r in caplog.records)
     found = results(s3)
     assert "results/iris/samples/flowers.csv" in found
     failed = orjson.loads(found["results/unknown_model/a.csv.summary.json"])

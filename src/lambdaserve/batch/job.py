@@ -20,7 +20,6 @@ serializes with the reading, formatting and uploading done here.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -44,7 +43,7 @@ from lambdaserve.batch.writers import CsvWriter, JsonlWriter, Writer
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.errors import LambdaserveError
 from lambdaserve.model import OnnxModel
-from lambdaserve.settings import Settings
+from lambdaserve.settings import Settings, usable_cpus
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ class InputRef:
 
 def session_threads(settings: Settings) -> int:
     """ORT threads for batch: by default one vCPU is left to the reading/parsing thread."""
-    return settings.batch_intra_op_threads or max(1, len(os.sched_getaffinity(0)) - 1)
+    return settings.batch_intra_op_threads or max(1, usable_cpus() - 1)
 
 
 class BatchJob:
@@ -170,6 +169,14 @@ class BatchJob:
         )
         try:
             self._stream(response["Body"], key, model, columns, predictions, errors, summary)
+            replaced = self._replaced_since(ref, summary.etag)
+            if replaced:
+                # A newer upload arrived while we worked: its own event writes its results.
+                predictions.abort()
+                errors.abort()
+                summary.status, summary.note = SKIPPED, replaced
+                log.warning("skipping s3://%s/%s: %s", ref.bucket, ref.key, replaced)
+                return summary
             errors.complete()
             predictions.complete()
         except Exception as exc:
@@ -219,6 +226,16 @@ class BatchJob:
             args["IfMatch"] = f'"{ref.etag.strip(chr(34))}"'
         response: dict[str, Any] = self.s3.get_object(**args)
         return response
+
+    def _replaced_since(self, ref: InputRef, etag: str | None) -> str | None:
+        """Why our results must not be published (None: the input is still what we read)."""
+        try:
+            head = self.s3.head_object(Bucket=ref.bucket, Key=ref.key)
+        except ClientError as exc:
+            return _skippable(exc)
+        if etag and str(head.get("ETag", "")).strip('"') != etag:
+            return "stale event: the object was replaced while it was processed"
+        return None
 
     def _already_done(self, ref: InputRef, key: BatchKey, model: OnnxModel) -> bool:
         """A succeeded summary for this exact input version, with its outputs in place."""
@@ -341,7 +358,7 @@ class BatchJob:
             parsed = finish(prepared)
             if not parsed.rows:
                 return parsed, b""
-            outputs = model.predict({"input": parsed.features})
+            outputs = model.predict({model.manifest.inputs[0].name: parsed.features})
             return parsed, outputs if format_later else writer.rows(parsed, outputs)
 
         def write(done: Future[tuple[ParsedBlock, Any]]) -> None:

@@ -36,6 +36,11 @@ class OutputColumns:
 
     @classmethod
     def for_model(cls, manifest: ModelManifest) -> OutputColumns:
+        if len(manifest.inputs) != 1:
+            raise ModelLoadError(
+                f"model {manifest.name!r} has {len(manifest.inputs)} inputs; batch prediction "
+                "reads one feature matrix per row"
+            )
         names = {t.name for t in manifest.outputs}
         if manifest.is_classifier and {"label", "probabilities"} <= names:
             labels = manifest.class_labels or ()

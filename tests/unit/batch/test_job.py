@@ -240,6 +240,30 @@ def test_stale_event_for_a_replaced_object_is_skipped(s3: Any, plane: DataPlane)
     assert len(get(s3, "results/iris/a.csv").splitlines()) == 3
 
 
+def test_upload_replaced_while_processing_does_not_publish_stale_results(
+    s3: Any, plane: DataPlane, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Version A's job is still running when B lands and B's job finishes first."""
+    old = put(s3, "incoming/iris/a.csv", iris_csv())
+    model = plane.model("iris")
+    real = model.predict
+    newer: dict[str, InputRef] = {}
+
+    def predict_then_replace(inputs: Any, outputs: Any = None) -> Any:
+        if not newer:
+            newer["ref"] = put(s3, "incoming/iris/a.csv", iris_csv(ROWS[:2]))
+            monkeypatch.setattr(model, "predict", real)
+            assert run(s3, plane, newer["ref"]).status == SUCCEEDED
+        return real(inputs, outputs)
+
+    monkeypatch.setattr(model, "predict", predict_then_replace)
+    stale = run(s3, plane, old)
+    assert stale.status == SKIPPED and "replaced while it was processed" in (stale.note or "")
+    assert summary(s3, "results/iris/a.csv")["input"]["etag"] == newer["ref"].etag
+    assert len(get(s3, "results/iris/a.csv").splitlines()) == 3
+    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
 def test_failure_mid_write_leaves_no_output(
     s3: Any, plane: DataPlane, monkeypatch: pytest.MonkeyPatch
 ) -> None:
