@@ -83,19 +83,25 @@ def _rows(response: InferenceResponse, manifest: ModelManifest) -> list[dict[str
     outputs = response.outputs
     if manifest.is_classifier and "label" in outputs and "probabilities" in outputs:
         proba = outputs["probabilities"]
-        names = manifest.class_labels or tuple(str(i) for i in range(proba.shape[1]))
-        n = len(names)
-        # One tolist each, then plain Python: numpy calls cost more than they save on the
-        # few classes of a row.
-        return [
-            {
-                "prediction": label,
-                "label": names[label] if 0 <= label < n else str(label),
-                "probability": max(row),
-                "probabilities": dict(zip(names, row, strict=False)),
-            }
-            for label, row in zip(outputs["label"].tolist(), proba.tolist(), strict=True)
-        ]
+        width = proba.shape[1]
+        names = manifest.class_labels
+        if names is None or len(names) != width:
+            names = tuple(str(i) for i in range(width))
+        # The label name comes from the probability column the model picked (class values
+        # need not be 0..k-1). One tolist each, then plain Python: numpy calls cost more
+        # than they save on the few classes of a row.
+        rows = []
+        for label, row in zip(outputs["label"].tolist(), proba.tolist(), strict=True):
+            best = max(row)
+            rows.append(
+                {
+                    "prediction": label,
+                    "label": names[row.index(best)],
+                    "probability": best,
+                    "probabilities": dict(zip(names, row, strict=True)),
+                }
+            )
+        return rows
     first = outputs[manifest.outputs[0].name]
     values = first.reshape(first.shape[0], -1)
     return [{"prediction": v[0] if len(v) == 1 else v} for v in values.tolist()]

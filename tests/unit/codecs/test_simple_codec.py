@@ -306,3 +306,22 @@ def test_encode_vector_outputs_stay_lists() -> None:
         {"prediction": 7.0},
         {"prediction": 8.0},
     ]
+
+
+def test_label_name_follows_the_probability_column_not_the_class_value() -> None:
+    """Class values need not be 0..k-1 (e.g. 7 and 9); names line up with the columns."""
+    response = InferenceResponse(
+        "m", "1", {"label": np.array([9]), "probabilities": np.array([[0.2, 0.8]])}
+    )
+    out = simple.encode(response, manifest(class_labels=("cat", "dog")), single=True)
+    assert out["prediction"] == 9
+    assert out["label"] == "dog"
+    assert out["probabilities"] == {"cat": 0.2, "dog": 0.8}
+
+
+def test_class_labels_that_do_not_match_the_columns_fall_back_to_indices() -> None:
+    response = InferenceResponse(
+        "m", "1", {"label": np.array([1]), "probabilities": np.array([[0.25, 0.75]])}
+    )
+    out = simple.encode(response, manifest(class_labels=("only-one",)), single=True)
+    assert out["label"] == "1" and out["probabilities"] == {"0": 0.25, "1": 0.75}
