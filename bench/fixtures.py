@@ -11,7 +11,8 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-import yaml
+
+from lambdaserve.local import template
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "layers" / "models"
@@ -20,7 +21,6 @@ VERSION = "2"  # the random forest; the `stable` label points at version 1
 FUNCTION = "BreastCancerFunction"
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from package_size import _CfnLoader  # noqa: E402
 
 
 @cache
@@ -50,18 +50,7 @@ def train_seed_model(directory: Path) -> Path:
 
 def function_env(logical_id: str = FUNCTION, models: Path = MODELS) -> dict[str, str]:
     """The function's environment from template.yaml (Globals merged), models from `models`."""
-    doc = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
-    params = {k: str(v.get("Default", "")) for k, v in doc.get("Parameters", {}).items()}
-    merged = {
-        **doc["Globals"]["Function"].get("Environment", {}).get("Variables", {}),
-        **doc["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {}),
-    }
-    env = {}
-    for key, value in merged.items():
-        if isinstance(value, dict) and "Ref" in value:
-            value = params.get(value["Ref"], "")
-        if isinstance(value, str | int | float):
-            env[key] = str(value)
+    env = dict(template.load(ROOT / "template.yaml").function(logical_id).environment)
     env["LAMBDASERVE_MODEL_REPOSITORY"] = str(models)
     return env
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import pytest
 from test_local_serve import start, stop
 
 from lambdaserve.local import template
@@ -18,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_csv_upload_runs_the_batch_function(tmp_path: Path) -> None:
     tpl = template.load(ROOT / "template.yaml")
-    if not tpl.s3_triggers:
-        pytest.skip("template.yaml declares no S3-triggered function yet")
+    assert tpl.s3_triggers, "template.yaml declares no S3-triggered function"
     trigger = tpl.s3_triggers[0]
     bucket = tpl.buckets[trigger.bucket]
     manifest = json.loads((ROOT / "layers" / "models" / "iris" / "1" / "model.json").read_text())

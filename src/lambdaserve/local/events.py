@@ -99,8 +99,13 @@ def http_event(
     if match.path_parameters:
         event["pathParameters"] = dict(match.path_parameters)
     binary = bool(body) and not is_text(joined.get("content-type"))
-    if body:
-        event["body"] = base64.b64encode(body).decode() if binary else body.decode("utf-8")
+    if body and not binary:
+        try:
+            event["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:  # a "text" body that is not UTF-8: pass it on as bytes
+            binary = True
+    if binary:
+        event["body"] = base64.b64encode(body).decode()
     event["isBase64Encoded"] = binary
     return event
 

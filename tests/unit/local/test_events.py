@@ -102,6 +102,12 @@ def test_binary_bodies_are_base64(content_type: str | None, text: bool) -> None:
         assert base64.b64decode(str(e["body"])) == b"\x00\x01hi"
 
 
+def test_a_text_body_that_is_not_utf8_is_passed_on_as_base64() -> None:
+    e = event(headers=[("content-type", "application/json")], body=b'{"a": "\xff"}')
+    assert e["isBase64Encoded"] is True
+    assert base64.b64decode(str(e["body"])) == b'{"a": "\xff"}'
+
+
 def test_full_response_with_cookies_and_multi_value_headers() -> None:
     response = http_response(
         json.dumps(
