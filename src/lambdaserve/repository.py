@@ -159,9 +159,18 @@ class ModelRepository:
             return {}
         try:
             raw = json.loads(path.read_text())
-            return {str(k): str(v) for k, v in raw.items()}
+            labels = {str(k): str(v) for k, v in raw.items()}
         except (OSError, ValueError, AttributeError) as exc:
             raise ModelLoadError(f"invalid labels.json for model {name!r}") from exc
+        # A label naming a missing version is a broken repository (our fault, 500), not a
+        # caller's unknown version; /health reports it.
+        versions = self.versions(name)
+        dangling = sorted(f"{k} -> {v}" for k, v in labels.items() if v not in versions)
+        if dangling:
+            raise ModelLoadError(
+                f"labels.json of model {name!r} points at missing versions: {', '.join(dangling)}"
+            )
+        return labels
 
     def resolve(self, name: str, version: str | None = None, label: str | None = None) -> str:
         """The concrete version for a request: explicit version, else label, else default."""

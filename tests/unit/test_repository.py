@@ -162,11 +162,13 @@ def test_resolve_default_is_stable_label(repo: ModelRepository) -> None:
     assert repo.resolve("breast_cancer") == "1"
 
 
-def test_resolve_stable_label_pointing_nowhere_falls_back_to_highest(
+def test_resolve_stable_label_pointing_nowhere_is_a_broken_repository(
     tmp_repo: ModelRepository, tmp_path: Path
 ) -> None:
     (tmp_path / "multi" / "labels.json").write_text(json.dumps({"stable": "77"}))
-    assert tmp_repo.resolve("multi") == "10"
+    with pytest.raises(ModelLoadError, match="points at missing versions: stable -> 77") as e:
+        tmp_repo.resolve("multi")
+    assert e.value.status == 500
 
 
 def test_resolve_explicit_version_and_label(repo: ModelRepository) -> None:
@@ -195,7 +197,7 @@ def test_resolve_label_pointing_to_a_missing_version(
     tmp_repo: ModelRepository, tmp_path: Path
 ) -> None:
     (tmp_path / "multi" / "labels.json").write_text(json.dumps({"canary": "77"}))
-    with pytest.raises(ModelNotFound, match="model 'multi' has no version '77'"):
+    with pytest.raises(ModelLoadError, match="points at missing versions: canary -> 77"):
         tmp_repo.resolve("multi", label="canary")
 
 
