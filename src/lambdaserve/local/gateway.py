@@ -105,12 +105,12 @@ def handler_for(
                     request_id=request_id,
                 )
                 response = self._call(match.route.function, event)
-            self._answer(response, request_id, self.command == "HEAD")
-            if access_log:
+            if access_log:  # before answering, so the line exists once the client has it
                 ms = (time.perf_counter() - started) * 1000
                 access_log(
                     f"{self.command} {self.path} -> {target} {response.status} ({ms:.0f} ms)"
                 )
+            self._answer(response, request_id, self.command == "HEAD")
 
         def _call(self, function: str, event: dict[str, object]) -> HttpResponse:
             import json
