@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import numpy as np
 import pytest
-from moto.server import ThreadedMotoServer
 
 from lambdaserve.repository import ModelRepository
 
@@ -59,19 +56,6 @@ print(json.dumps({"status": summary.status, "rows": summary.rows.predicted,
 """
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 def csv_of_size(repository: ModelRepository, size: int) -> bytes:
     names = repository.manifest("breast_cancer", "1").feature_names
     rng = np.random.default_rng(0)
@@ -84,18 +68,18 @@ def csv_of_size(repository: ModelRepository, size: int) -> bytes:
 
 @pytest.mark.parametrize("parse_process", [False, True], ids=["in-process", "parse-process"])
 def test_peak_memory_does_not_grow_with_file_size(
-    endpoint: str, repository: ModelRepository, tmp_path: Path, parse_process: bool
+    moto_endpoint: str, repository: ModelRepository, tmp_path: Path, parse_process: bool
 ) -> None:
     env = {
         **os.environ,
-        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_ENDPOINT_URL_S3": moto_endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
     }
     s3 = boto3.client(
         "s3",
-        endpoint_url=endpoint,
+        endpoint_url=moto_endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
