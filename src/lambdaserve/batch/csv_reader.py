@@ -147,21 +147,26 @@ class CsvReader:
             self._bisect(lines, lo, hi, values, ok, errors, block.first_line)
         return Prepared(data, block.first_line, values, ok, errors)
 
+    def _loadtxt(self, source: io.BytesIO | list[bytes]) -> np.ndarray:
+        """numpy's C reader on the feature columns; ValueError on any bad field."""
+        parsed: np.ndarray = np.loadtxt(
+            source,
+            delimiter=",",
+            dtype=np.float32,
+            usecols=self.layout.features,
+            comments=None,
+            quotechar=None,
+            ndmin=2,
+        )
+        return parsed
+
     def _whole_block(self, data: bytes) -> np.ndarray | None:
         """Every line's features at once, or None if any line needs the careful path."""
         count = data.count(b"\n")
         if count == 0 or data.startswith(b"\n") or b"\n\n" in data:
             return None  # blank lines (which loadtxt skips, and counts as no data)
         try:
-            parsed: np.ndarray = np.loadtxt(
-                io.BytesIO(data),
-                delimiter=",",
-                dtype=np.float32,
-                usecols=self.layout.features,
-                comments=None,
-                quotechar=None,
-                ndmin=2,
-            )
+            parsed = self._loadtxt(io.BytesIO(data))
         except ValueError:
             return None
         # loadtxt skips blank lines: a short result means rows moved.
@@ -222,15 +227,7 @@ class CsvReader:
             return
         if hi - lo > _ROW_BY_ROW:
             try:
-                parsed = np.loadtxt(
-                    lines[lo:hi],
-                    delimiter=",",
-                    dtype=np.float32,
-                    usecols=self.layout.features,
-                    comments=None,
-                    quotechar=None,
-                    ndmin=2,
-                )
+                parsed = self._loadtxt(lines[lo:hi])
             except ValueError:
                 parsed = None
             # loadtxt skips blank lines: a short result means rows moved, so go finer.
