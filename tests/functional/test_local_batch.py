@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 from test_local_serve import start, stop
 
 from lambdaserve.local import template
@@ -25,13 +24,7 @@ def test_csv_upload_runs_the_batch_function(tmp_path: Path) -> None:
     lines = [",".join(manifest["feature_names"])] + [",".join(map(str, r)) for r in rows]
     served = start(ROOT, tmp_path / "serve.log")
     try:
-        s3: Any = boto3.client(
-            "s3",
-            endpoint_url=served.s3_url(),
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        s3: Any = served.s3_client()
         key = f"{trigger.prefix}iris/flowers{trigger.suffix or '.csv'}"
         s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
         deadline = time.monotonic() + 180

@@ -42,6 +42,16 @@ class Served:
         line = next(line for line in self.banner if line.strip().startswith("S3 "))
         return line.split()[-1]
 
+    def s3_client(self) -> Any:
+        """A boto3 client for the local S3 server the banner announced."""
+        return boto3.client(
+            "s3",
+            endpoint_url=self.s3_url(),
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
 
 def _read_banner(stream: IO[str], lines: list[str], done: threading.Event) -> None:
     for line in stream:
@@ -283,13 +293,7 @@ def test_errors_s3_uploads_and_ctrl_c_on_a_small_project(tmp_path: Path) -> None
             assert hello.text == "hello" and hello.headers["set-cookie"] == "seen=1"
             assert client.get("/missing").json() == {"message": "Not Found"}
         assert "s3://demo-inbox/incoming/* -> Upper" in "\n".join(served.banner)
-        s3: Any = boto3.client(
-            "s3",
-            endpoint_url=served.s3_url(),
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        s3: Any = served.s3_client()
         s3.put_object(Bucket="demo-inbox", Key="incoming/iris/data.csv", Body=b"a,b\n1,2\n")
         deadline = time.monotonic() + 90
         body = None
