@@ -9,6 +9,11 @@ count of every line is checked at once, and numpy's C `loadtxt` parses the featu
 If `loadtxt` rejects a block, it is bisected down to small runs parsed row by row, so
 each bad row is reported with its exact line and reason and every good row is kept.
 Blocks with quoted fields go through the `csv` module, row by row.
+
+Whole-block mode (the parser process) first tries `loadtxt` on every column: when all
+columns are numeric (ids, say), that one call also proves every line has exactly the
+header's width, so passthrough fields are found from the line ends alone instead of
+indexing every comma of the block.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -34,6 +40,8 @@ _NEWLINE = ord("\n")
 # Below this many lines a rejected run is parsed row by row instead of bisected further.
 _ROW_BY_ROW = 64
 _LOADTXT_LINES = 1024
+# A passthrough field at a line's edge is found by stepping over at most this many bytes.
+_SCAN_LIMIT = 48
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,9 @@ class Prepared:
     ok: np.ndarray  # bool [lines]: parsed (not yet checked for column count / finiteness)
     errors: list[RowError]
     done: ParsedBlock | None = None  # quoted blocks are parsed completely up front
+    # Every line is known to hold exactly `width` fields without quotes (see module doc).
+    regular: bool = False
+    ends: np.ndarray | None = None  # offset of every b"\n", when already known
 
 
 class CsvReader:
@@ -120,6 +131,8 @@ class CsvReader:
         # One `loadtxt` call over the whole block first (no line split): for a process
         # that parses and nothing else. A block it rejects takes the usual path.
         self.whole_blocks = whole_blocks
+        # Try parsing every column until a block shows some passthrough is not numeric.
+        self._all_columns = True
 
     def parse(self, block: Block) -> ParsedBlock:
         return self.finish(self.prepare(block))
@@ -132,10 +145,12 @@ class CsvReader:
             done = self._parse_with_csv_module(data, block.first_line)
             return Prepared(data, block.first_line, done.features, np.ones(0, bool), [], done)
         if self.whole_blocks:
-            whole = self._whole_block(data)
+            ends = _line_ends(data)
+            whole = self._whole_block(data, ends.shape[0])
             if whole is not None:
-                ok = np.ones(whole.shape[0], dtype=bool)
-                return Prepared(data, block.first_line, whole, ok, [])
+                values, regular = whole
+                ok = np.ones(values.shape[0], dtype=bool)
+                return Prepared(data, block.first_line, values, ok, [], None, regular, ends)
         lines = data.split(b"\n")
         lines.pop()
         values = np.zeros((len(lines), len(self.layout.features)), dtype=np.float32)
@@ -147,52 +162,74 @@ class CsvReader:
             self._bisect(lines, lo, hi, values, ok, errors, block.first_line)
         return Prepared(data, block.first_line, values, ok, errors)
 
-    def _loadtxt(self, source: io.BytesIO | list[bytes]) -> np.ndarray:
-        """numpy's C reader on the feature columns; ValueError on any bad field."""
+    def _loadtxt(self, source: io.BytesIO | list[bytes], every_column: bool = False) -> np.ndarray:
+        """numpy's C reader on the feature columns; ValueError on any bad field.
+
+        With `every_column`, all columns are parsed and a line of another width is a
+        ValueError too.
+        """
         parsed: np.ndarray = np.loadtxt(
             source,
             delimiter=",",
             dtype=np.float32,
-            usecols=self.layout.features,
+            usecols=None if every_column else self.layout.features,
             comments=None,
             quotechar=None,
             ndmin=2,
         )
         return parsed
 
-    def _whole_block(self, data: bytes) -> np.ndarray | None:
-        """Every line's features at once, or None if any line needs the careful path."""
-        count = data.count(b"\n")
-        if count == 0 or data.startswith(b"\n") or b"\n\n" in data:
-            return None  # blank lines (which loadtxt skips, and counts as no data)
+    def _whole_block(self, data: bytes, count: int) -> tuple[np.ndarray, bool] | None:
+        """(features, regular) for all `count` lines at once; None if a line needs the
+        careful path. loadtxt skips blank lines: a short result means rows moved."""
+        if count == 0 or data[:1] == b"\n":
+            return None  # (a block of blank lines only would make loadtxt warn)
+        layout = self.layout
+        if self._all_columns:
+            try:
+                table = self._loadtxt(io.BytesIO(data), every_column=True)
+            except ValueError:
+                table = None
+            if table is not None and table.shape == (count, layout.width):
+                if layout.features == tuple(range(layout.width)):
+                    return table, True
+                return np.ascontiguousarray(table[:, layout.features]), True
         try:
             parsed = self._loadtxt(io.BytesIO(data))
         except ValueError:
             return None
-        # loadtxt skips blank lines: a short result means rows moved.
-        return parsed if parsed.shape[0] == count else None
+        if parsed.shape[0] != count:
+            return None
+        # The features parse, so the whole-table attempt failed on a passthrough column (or
+        # a line's width): a non-numeric passthrough would fail every block, so stop trying.
+        self._all_columns = False
+        return parsed, False
 
     def finish(self, prepared: Prepared) -> ParsedBlock:
         if prepared.done is not None:
             return prepared.done
         data, first_line, width = prepared.data, prepared.first_line, self.layout.width
         u = np.frombuffer(data, dtype=np.uint8)
-        ends = np.flatnonzero(u == _NEWLINE)
-        commas = np.flatnonzero(u == _COMMA)
+        ends = prepared.ends if prepared.ends is not None else _line_ends(data)
         starts = np.empty_like(ends)
         starts[:1] = 0
         starts[1:] = ends[:-1] + 1
-        first_comma = np.searchsorted(commas, starts)
-        n_commas = np.searchsorted(commas, ends) - first_comma
-        blank = ends == starts
         ok = prepared.ok.copy()
         errors = list(prepared.errors)
-        # loadtxt reads the feature columns only: a line with extra (or missing trailing
-        # passthrough) columns gets past it, and is caught here.
-        for i in np.flatnonzero(ok & (n_commas != width - 1)):
-            reason = f"expected {width} columns, found {int(n_commas[i]) + 1}"
-            errors.append(RowError(first_line + int(i), reason, excerpt(data[starts[i] : ends[i]])))
-            ok[i] = False
+        fields: _Fields
+        if prepared.regular:
+            fields = _RegularFields(u, starts, ends, width)
+        else:
+            index = _CommaIndex(u, starts, ends, width)
+            fields = index
+            # loadtxt reads the feature columns only: a line with extra (or missing trailing
+            # passthrough) columns gets past it, and is caught here.
+            for i in np.flatnonzero(ok & (index.counts != width - 1)):
+                reason = f"expected {width} columns, found {int(index.counts[i]) + 1}"
+                errors.append(
+                    RowError(first_line + int(i), reason, excerpt(data[starts[i] : ends[i]]))
+                )
+                ok[i] = False
         finite = np.isfinite(prepared.values).all(axis=1)
         for i in np.flatnonzero(ok & ~finite):
             col = int(np.flatnonzero(~np.isfinite(prepared.values[i]))[0])
@@ -201,17 +238,12 @@ class CsvReader:
             errors.append(RowError(first_line + int(i), reason, excerpt(data[starts[i] : ends[i]])))
             ok[i] = False
         errors.sort(key=lambda e: e.line)
-        kept = np.flatnonzero(ok)
-        # Field c of a well-shaped line spans from after comma c-1 to comma c (or the end).
-        base = first_comma[kept]
-        passthrough = []
-        for col in self.layout.passthrough:
-            start = starts[kept] if col == 0 else commas[base + col - 1] + 1
-            end = ends[kept] if col == width - 1 else commas[base + col]
-            passthrough.append(Texts(u, start, end))
-        return ParsedBlock(
-            prepared.values[kept], first_line + kept, passthrough, None, errors, int(blank.sum())
-        )
+        every = bool(ok.all())
+        kept = np.arange(ok.shape[0]) if every else np.flatnonzero(ok)
+        passthrough = [Texts(u, *fields.span(col, kept)) for col in self.layout.passthrough]
+        values = prepared.values if every else prepared.values[kept]
+        blanks = int(np.count_nonzero(ends == starts))
+        return ParsedBlock(values, first_line + kept, passthrough, None, errors, blanks)
 
     def _bisect(
         self,
@@ -252,7 +284,8 @@ class CsvReader:
                     [f.decode("utf-8", "replace") for f in fields]
                 )
                 if parsed_row is not None:
-                    values[i] = parsed_row
+                    with np.errstate(over="ignore"):  # beyond float32: inf, reported later
+                        values[i] = parsed_row
                     continue
             ok[i] = False
             errors.append(RowError(first_line + i, reason, excerpt(line)))
@@ -318,6 +351,76 @@ class CsvReader:
             errors,
             blanks,
         )
+
+
+def _line_ends(data: bytes) -> np.ndarray:
+    return np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _NEWLINE)
+
+
+class _Fields(Protocol):
+    def span(self, col: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) byte offsets of field `col` on each of `rows` (well-shaped lines)."""
+        ...
+
+
+class _CommaIndex:
+    """Every comma's position: fields of lines whose widths are not known yet."""
+
+    def __init__(self, u: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> None:
+        self.commas = np.flatnonzero(u == _COMMA)
+        self.first = np.searchsorted(self.commas, starts)
+        self.counts = np.searchsorted(self.commas, ends) - self.first
+        self.starts, self.ends, self.width = starts, ends, width
+
+    def span(self, col: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Field c of a well-shaped line spans from after comma c-1 to comma c (or the end).
+        base = self.first[rows]
+        start = self.starts[rows] if col == 0 else self.commas[base + col - 1] + 1
+        end = self.ends[rows] if col == self.width - 1 else self.commas[base + col]
+        return start, end
+
+
+class _RegularFields:
+    """Lines that all hold exactly `width` unquoted fields: edge fields are found by
+    stepping from the line's start or end; others from commas in a (lines, width-1) grid."""
+
+    def __init__(self, u: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> None:
+        self.u, self.starts, self.ends, self.width = u, starts, ends, width
+        self._grid: np.ndarray | None = None
+
+    def span(self, col: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if col == 0:
+            start = self.starts[rows]
+            end = _scan_to_comma(self.u, start, 1)
+            if end is not None:
+                return start, end
+        elif col == self.width - 1:
+            end = self.ends[rows]
+            comma = _scan_to_comma(self.u, end - 1, -1)
+            if comma is not None:
+                return comma + 1, end
+        grid = self.grid()[rows]
+        start = self.starts[rows] if col == 0 else grid[:, col - 1] + 1
+        end = self.ends[rows] if col == self.width - 1 else grid[:, col]
+        return start, end
+
+    def grid(self) -> np.ndarray:
+        if self._grid is None:
+            self._grid = np.flatnonzero(self.u == _COMMA).reshape(-1, self.width - 1)
+        return self._grid
+
+
+def _scan_to_comma(u: np.ndarray, pos: np.ndarray, step: int) -> np.ndarray | None:
+    """The first comma at or after (step 1) / before (step -1) each position, all lines at
+    once; None if some field is longer than `_SCAN_LIMIT` (use the comma grid instead)."""
+    pos = pos.copy()
+    todo = np.flatnonzero(u[pos] != _COMMA)
+    for _ in range(_SCAN_LIMIT):
+        if not todo.size:
+            return pos
+        pos[todo] += step
+        todo = todo[u[pos[todo]] != _COMMA]
+    return None if todo.size else pos
 
 
 _SPECIAL = re.compile(r'[,"\r\n]')

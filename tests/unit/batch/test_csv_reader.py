@@ -147,3 +147,58 @@ def test_whole_block_parsing_gives_the_same_result(data: bytes) -> None:
         t.to_list() for t in chunked.csv_passthrough
     ]
     assert whole.errors == chunked.errors and whole.blank_lines == chunked.blank_lines
+
+
+@pytest.mark.parametrize(
+    ("header", "data"),
+    [
+        # every column numeric: one loadtxt call proves the widths (the regular path)
+        (b"id,b,a,n\n", b"1,2,3,4\n22,4,5,-6\n"),
+        (b"b,id,a,n\n", b"2,1,3,4\n4,22,5,6.5\n"),  # passthrough in the middle
+        (b"b,a,id\n", b"2,3,1\n4,5,\n"),  # empty trailing passthrough: not regular
+        (b"id,b,a\n", b"," + b"7" * 200 + b",3\n1,2,3\n"),  # empty id: not regular
+        (b"id,b,a\n", b"9" * 200 + b",2,3\n1,2,3\n"),  # longer than a scan: comma grid
+        (b"b,a,id\n", b"2,3," + b"9" * 200 + b"\n4,5,1\n"),
+        (b"id,b,a\n", b"1,2,3\n2,nan,3\n3,4,5\n"),  # regular, with a non-finite row
+        (b"id,b,a\n", b"1,2,3\n2,4,5,6\n"),  # a wider line: not regular
+    ],
+)
+def test_all_numeric_blocks_match_the_careful_path(header: bytes, data: bytes) -> None:
+    layout = read_header(header, FEATURES)
+    chunked = CsvReader(layout).parse(Block(data, 2))
+    whole = CsvReader(layout, whole_blocks=True).parse(Block(data, 2))
+    np.testing.assert_array_equal(whole.features, chunked.features)
+    assert whole.lines.tolist() == chunked.lines.tolist()
+    assert [t.to_list() for t in whole.csv_passthrough] == [
+        t.to_list() for t in chunked.csv_passthrough
+    ]
+    assert whole.errors == chunked.errors and whole.blank_lines == chunked.blank_lines
+
+
+number = st.one_of(
+    st.integers(-(10**12), 10**12).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
+    st.sampled_from(["nan", "", "x", "1e999", "007", "-0"]),
+)
+
+
+@settings(max_examples=150)
+@given(
+    order=st.permutations(["a", "b", "p", "q"]),
+    rows=st.lists(st.lists(number, min_size=3, max_size=5), min_size=1, max_size=30),
+)
+def test_whole_blocks_equal_the_careful_path_on_any_numeric_table(
+    order: list[str], rows: list[list[str]]
+) -> None:
+    layout = read_header(",".join(order).encode() + b"\n", FEATURES)
+    data = b"".join(",".join(r).encode() + b"\n" for r in rows)
+    whole_reader = CsvReader(layout, whole_blocks=True)
+    for _ in range(2):  # a reader that has stopped trying whole tables answers the same
+        chunked = CsvReader(layout).parse(Block(data, 2))
+        whole = whole_reader.parse(Block(data, 2))
+        np.testing.assert_array_equal(whole.features, chunked.features)
+        assert whole.lines.tolist() == chunked.lines.tolist()
+        assert [t.to_list() for t in whole.csv_passthrough] == [
+            t.to_list() for t in chunked.csv_passthrough
+        ]
+        assert whole.errors == chunked.errors
