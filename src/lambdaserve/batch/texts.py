@@ -113,31 +113,49 @@ def _signed(matrix: np.ndarray, negative: np.ndarray, first: np.ndarray, ends: A
 
 
 def join_rows(columns: Sequence[Texts], sep: bytes = b",", end: bytes = b"\n") -> bytes:
-    """`sep.join(row) + end` for every row, in one vectorized gather."""
+    """`sep.join(row) + end` for every row: each column is copied into place at once."""
     if not columns:
         raise ValueError("join_rows needs at least one column")
     n = len(columns[0])
-    if n == 0:
-        return b""
-    literal = np.frombuffer(sep + end, dtype=np.uint8)
-    buffers = [c.buffer for c in columns] + [literal]
-    bases = np.cumsum([0] + [b.shape[0] for b in buffers])
-    source = np.concatenate(buffers)
-    k = len(columns)
-    seg_start = np.empty((n, 2 * k), dtype=np.int64)
-    seg_len = np.empty((n, 2 * k), dtype=np.int64)
-    lit_base = int(bases[-2])
     for i, column in enumerate(columns):
         if len(column) != n:
             raise ValueError(f"column {i} has {len(column)} rows, expected {n}")
-        seg_start[:, 2 * i] = column.starts + bases[i]
-        seg_len[:, 2 * i] = column.ends - column.starts
-        last = i == k - 1
-        seg_start[:, 2 * i + 1] = lit_base + (len(sep) if last else 0)
-        seg_len[:, 2 * i + 1] = len(end) if last else len(sep)
-    starts = seg_start.ravel()
-    lengths = seg_len.ravel()
-    out_start = np.cumsum(lengths) - lengths
-    total = int(lengths.sum())
-    index = np.repeat(starts - out_start, lengths) + np.arange(total, dtype=np.int64)
-    return source[index].tobytes()
+    if n == 0:
+        return b""
+    lengths = [column.ends - column.starts for column in columns]
+    row_bytes = sum(lengths) + (len(sep) * (len(columns) - 1) + len(end))
+    offset = np.cumsum(row_bytes) - row_bytes  # where each row starts in the output
+    out = np.empty(int(offset[-1] + row_bytes[-1]), dtype=np.uint8)
+    for i, (column, length) in enumerate(zip(columns, lengths, strict=True)):
+        _place(out, offset, column, length)
+        offset += length
+        for byte in end if i == len(columns) - 1 else sep:
+            out[offset] = byte
+            offset += 1
+    return out.tobytes()
+
+
+# Columns at most this wide are copied as an (n, width) grid; wider ones byte by byte.
+_GRID_WIDTH = 32
+
+
+def _place(out: np.ndarray, offset: np.ndarray, column: Texts, length: np.ndarray) -> None:
+    """Copy row i of `column` to `out[offset[i]:offset[i] + length[i]]`."""
+    width = int(length.max())
+    if width == 0:
+        return
+    if width <= _GRID_WIDTH:
+        step = np.arange(width)
+        if int(length.min()) == width:
+            out[offset[:, None] + step] = column.buffer[column.starts[:, None] + step]
+            return
+        inside = step < length[:, None]
+        out[(offset[:, None] + step)[inside]] = column.buffer[
+            (column.starts[:, None] + step)[inside]
+        ]
+        return
+    before = np.cumsum(length) - length
+    within = np.arange(int(before[-1] + length[-1])) - np.repeat(before, length)
+    out[np.repeat(offset, length) + within] = column.buffer[
+        np.repeat(column.starts, length) + within
+    ]

@@ -42,12 +42,28 @@ def test_decimals_refuse_what_they_cannot_render() -> None:
         Texts.decimals(np.array([np.nan]), 6)
 
 
-@given(st.lists(st.tuples(st.binary(max_size=8), st.binary(max_size=8)), max_size=30))
-def test_join_rows_equals_python_join(rows: list[tuple[bytes, bytes]]) -> None:
-    left = Texts.from_list([a for a, _ in rows])
-    right = Texts.from_list([b for _, b in rows])
-    expected = b"".join(a + b"," + b + b"\n" for a, b in rows)
-    assert join_rows([left, right]) == expected
+@given(
+    st.lists(
+        st.tuples(st.binary(max_size=8), st.binary(max_size=80), st.sampled_from([b"", b"xyz"])),
+        max_size=30,
+    )
+)
+def test_join_rows_equals_python_join(rows: list[tuple[bytes, bytes, bytes]]) -> None:
+    # narrow, wide (past the grid width) and fixed-width columns take different paths
+    columns = [Texts.from_list([row[i] for row in rows]) for i in range(3)]
+    expected = b"".join(b",".join(row) + b"\n" for row in rows)
+    assert join_rows(columns) == expected
+    assert join_rows(columns, sep=b"; ", end=b"\r\n") == b"".join(
+        b"; ".join(row) + b"\r\n" for row in rows
+    )
+
+
+def test_join_rows_reads_columns_from_shared_buffers() -> None:
+    line = Texts.from_list([b"10", b"200", b"3"])
+    labels = Texts.table([b"setosa", b"virginica"], np.array([1, 0, 1]))
+    assert join_rows([line.take(np.array([2, 0, 1])), labels]) == (
+        b"3,virginica\n10,setosa\n200,virginica\n"
+    )
 
 
 def test_table_and_take() -> None:
