@@ -130,6 +130,8 @@ def _worker_job(endpoint: str, etag: str) -> dict[str, Any]:
     # As functions/batch_predict/app.py does at init: the parser process lives with the
     # container, so a job (warm or the first one) finds it running.
     parser = shared_parser() if config.parse_process else None
+    if parser is not None and not parser.ready():
+        raise RuntimeError(f"the parser process did not start: {parser.failure}")
     threads = session_threads(settings)
     plane = DataPlane(
         ModelRepository(settings.model_repository), SessionConfig(intra_op_threads=threads)

@@ -28,12 +28,14 @@ log.setLevel(logging.INFO)
 
 settings = Settings.from_env()
 config = BatchConfig.from_settings(settings)
-if config.parse_process:
-    shared_parser()  # starts now (it imports numpy while the models load), kept for warm calls
+# Started now and kept for warm calls; it imports numpy while this module finishes loading.
+parser = shared_parser() if config.parse_process else None
 plane = DataPlane(
     ModelRepository(settings.model_repository),
     SessionConfig(intra_op_threads=session_threads(settings)),
 )
+if parser is not None:
+    parser.ready()  # during init, so the first job does not wait for it to start
 
 
 @cache

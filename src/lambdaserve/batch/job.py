@@ -58,6 +58,9 @@ class JobTimeout(LambdaserveError):
 @dataclass(frozen=True)
 class BatchConfig:
     block_bytes: int = 2 * 1024 * 1024  # smaller blocks fill and drain the pipeline faster
+    first_block_bytes: int = 64 * 1024  # blocks grow from this: the model starts sooner
+    # Blocks handed to the parser beyond the one being predicted: it never waits for input.
+    read_ahead: int = 2
     part_bytes: int = 16 * 1024 * 1024
     read_bytes: int = READ_BYTES
     # Parse plain CSV blocks in a helper process (see `parse_worker`), beside the model.
@@ -324,6 +327,7 @@ class BatchJob:
             cfg.block_bytes,
             quoted=key.format is Format.CSV,
             max_block_bytes=cfg.max_block_bytes,
+            first_block_bytes=cfg.first_block_bytes,
         )
         first = next(blocks, None)
         if first is None:
@@ -375,7 +379,7 @@ class BatchJob:
                 for block in _chain(first, blocks):
                     self._check_deadline(summary)
                     pending.append(pool.submit(predict, prepare(block)))
-                    while len(pending) > 1 or (pending and pending[0].done()):
+                    while len(pending) > cfg.read_ahead or (pending and pending[0].done()):
                         write(pending.popleft())
                 while pending:
                     write(pending.popleft())

@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 RESULT_TIMEOUT_SECONDS = 60.0
 # After this many starts that failed or died, stop trying for the container's life.
 MAX_FAILURES = 3
+# Starting takes a fresh interpreter importing numpy: well under a second.
+STARTUP_TIMEOUT_SECONDS = 10.0
+HELLO = b"lambdaserve parse worker ready"
 
 
 class WorkerGone(RuntimeError):
@@ -88,6 +91,7 @@ class ParserProcess:
         self._lock = threading.Lock()
         self._waiting: deque[tuple[Future[ParsedBlock], bytes]] = deque()
         self._outbox: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
+        self._started = threading.Event()  # the child said hello (or failed first)
         self.failure: str | None = None
         threading.Thread(target=self._send_loop, name="parse-send", daemon=True).start()
         threading.Thread(target=self._receive_loop, name="parse-receive", daemon=True).start()
@@ -95,6 +99,12 @@ class ParserProcess:
     @property
     def alive(self) -> bool:
         return self.failure is None
+
+    def ready(self, timeout: float = STARTUP_TIMEOUT_SECONDS) -> bool:
+        """Wait until the child has started and warmed up (for a function's init: the first
+        job then finds it parsing at full speed). False if it failed or is still starting."""
+        self._started.wait(timeout)
+        return self._started.is_set() and self.alive
 
     def submit(self, layout: CsvLayout, block: Block) -> Future[ParsedBlock]:
         future: Future[ParsedBlock] = Future()
@@ -142,6 +152,12 @@ class ParserProcess:
                 code = self.process.poll()
                 self._fail(f"the parser process exited (code {code}): {exc!r}")
                 return
+            if not self._started.is_set():
+                self._started.set()
+                if bytes(raw) == HELLO:
+                    continue
+                self._fail("the parser process did not say hello")
+                return
             with self._lock:
                 if not self._waiting:
                     continue  # after a failure was declared
@@ -158,6 +174,7 @@ class ParserProcess:
                 self.failure = reason
             waiting = list(self._waiting)
             self._waiting.clear()
+        self._started.set()
         for future, _ in waiting:
             future.set_exception(WorkerGone(reason))
         if not first:
@@ -281,8 +298,21 @@ atexit.register(_close_shared)
 
 
 # ---------------------------------------------------------------- the child
+def warm_up() -> None:
+    """Run every step of a parse once (numpy loads parts of itself on first use), so the
+    first block of the first job does not pay for it."""
+    layout = CsvLayout(("id", "x"), (1,), (0,), has_header=True)
+    for data in (b"7,0.5\n8,1e3\n", b"7,x\n8,1\n"):  # the whole-table and careful paths
+        CsvReader(layout, whole_blocks=True).parse(Block(data, 2))
+
+
 def serve(conn: Channel) -> None:
     """Answer blocks until the parent goes away (EOF)."""
+    warm_up()
+    try:
+        conn.send(HELLO)
+    except OSError:
+        return
     readers: dict[CsvLayout, CsvReader] = {}
     while True:
         try:

@@ -111,3 +111,20 @@ def test_the_shared_process_is_restarted_and_given_up_on(monkeypatch: pytest.Mon
         assert parse_worker.shared_parser() is None  # logged; the job parses in-process
     # One death and two failed starts: the container stops trying.
     assert len(attempts) == parse_worker.MAX_FAILURES - 1
+
+
+def test_ready_waits_for_the_warmed_up_child_and_reports_a_dead_one() -> None:
+    process = ParserProcess()
+    try:
+        assert process.ready(timeout=30)
+        block = Block(good(10), 2)
+        same(process.result(process.submit(READER.layout, block)), READER.parse(block))
+    finally:
+        process.close()
+    doomed = ParserProcess()
+    try:
+        os.kill(doomed.pid, signal.SIGKILL)
+        assert not doomed.ready(timeout=30)  # answered by the exit, not by the timeout
+        assert not doomed.alive
+    finally:
+        doomed.close()

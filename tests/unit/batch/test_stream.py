@@ -79,13 +79,14 @@ _lines = st.lists(
 )
 
 
-@given(lines=_lines, chunk=st.integers(1, 40), block=st.integers(1, 60))
+@given(lines=_lines, chunk=st.integers(1, 40), block=st.integers(1, 60), first=st.integers(1, 60))
 def test_blocks_reassemble_the_stream_at_line_breaks(
-    lines: list[bytes], chunk: int, block: int
+    lines: list[bytes], chunk: int, block: int, first: int
 ) -> None:
     # Balance quotes per line so the stream is valid CSV-ish text.
     text = b"".join(s + (b'"' if s.count(b'"') % 2 else b"") + b"\n" for s in lines)
-    blocks = list(lines_blocks(chunked(text, chunk), block, quoted=True, max_block_bytes=10**6))
+    blocks = list(lines_blocks(chunked(text, chunk), block, True, 10**6, first_block_bytes=first))
+    assert all(b.data.count(b'"') % 2 == 0 for b in blocks)
     assert b"".join(b.data for b in blocks) == text
     line = 1
     for b in blocks:
@@ -97,3 +98,10 @@ def test_blocks_reassemble_the_stream_at_line_breaks(
 def test_gunzip_round_trip(data: bytes, chunk: int, level: int) -> None:
     packed = gzip.compress(data, level)
     assert b"".join(gunzip(chunked(packed, chunk), 256)) == data
+
+
+def test_blocks_grow_from_the_first_block_size() -> None:
+    text = b"".join(b"%07d\n" % i for i in range(2000))  # 8-byte lines, 16,000 bytes
+    small = list(lines_blocks([text], 4000, False, max_block_bytes=10**6, first_block_bytes=80))
+    assert [len(b.data) for b in small][:4] == [80, 320, 1280, 4000]
+    assert b"".join(b.data for b in small) == text
