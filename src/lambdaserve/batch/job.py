@@ -19,6 +19,7 @@ serializes with the reading, formatting and uploading done here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -138,12 +139,28 @@ class BatchJob:
             columns = OutputColumns.for_model(model.manifest)
         except LambdaserveError as exc:
             return self._fail(summary, key.summary, key, exc, clock)
+        # S3 round trips that do not depend on each other overlap (`io`).
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="s3") as io:
+            return self._process(ref, key, model, columns, summary, clock, io)
+
+    def _process(
+        self,
+        ref: InputRef,
+        key: BatchKey,
+        model: OnnxModel,
+        columns: OutputColumns,
+        summary: Summary,
+        clock: float,
+        io: ThreadPoolExecutor,
+    ) -> Summary:
+        getting = io.submit(self._get, ref)  # beside the check: no wait when there is work
         if self._already_done(ref, key, model):
+            _close_body(getting)
             summary.status, summary.note = SKIPPED, "already processed (repeated event)"
             log.info("skipping s3://%s/%s: %s", ref.bucket, ref.key, summary.note)
             return summary
         try:
-            response = self._get(ref)
+            response = getting.result()
         except ClientError as exc:
             skipped = _skippable(exc)
             if skipped is None:
@@ -172,6 +189,8 @@ class BatchJob:
         )
         try:
             self._stream(response["Body"], key, model, columns, predictions, errors, summary)
+            # Asked last, just before publishing: the window for a newer upload to slip in
+            # unseen is as short as it can be.
             replaced = self._replaced_since(ref, summary.etag)
             if replaced:
                 # A newer upload arrived while we worked: its own event writes its results.
@@ -180,8 +199,9 @@ class BatchJob:
                 summary.status, summary.note = SKIPPED, replaced
                 log.warning("skipping s3://%s/%s: %s", ref.bucket, ref.key, replaced)
                 return summary
-            errors.complete()
-            predictions.complete()
+            completing = [io.submit(errors.complete), io.submit(predictions.complete)]
+            for done in completing:
+                done.result()
         except Exception as exc:
             predictions.abort()
             errors.abort()
@@ -413,6 +433,12 @@ def _same(parsed: ParsedBlock) -> ParsedBlock:
 def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:
     yield first
     yield from rest
+
+
+def _close_body(getting: Future[dict[str, Any]]) -> None:
+    """Drop a GET that turned out not to be needed (or failed: nothing to drop)."""
+    with contextlib.suppress(Exception):  # whatever went wrong, there is nothing to release
+        getting.result()["Body"].close()
 
 
 def _code(exc: ClientError) -> str:

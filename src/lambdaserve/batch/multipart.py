@@ -4,12 +4,18 @@ Data is buffered up to a part size; a multipart upload starts only when the firs
 is full (small outputs become one plain PUT). Nothing is visible until `complete()`,
 and `abort()` discards every uploaded part, so a failed job never leaves a partial
 object behind. With `gzip`, the stream is compressed on the way (deterministic header).
+
+Parts are sent by a background thread while the caller goes on producing the next one;
+at most one part is in flight, so memory stays at two parts. A failed part upload is
+raised by the next `write` or by `complete`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 MIN_PART_BYTES = 5 * 1024 * 1024  # S3's minimum for every part but the last
@@ -40,6 +46,8 @@ class S3Upload:
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
+        self._sender: ThreadPoolExecutor | None = None
+        self._in_flight: Future[None] | None = None
         self.bytes_in = 0  # before compression
         self.bytes_out = 0  # stored object size
         self.etag: str | None = None
@@ -50,8 +58,23 @@ class S3Upload:
         self.bytes_in += len(data)
         self._buffer += self._deflate.compress(data) if self._deflate else data
         while len(self._buffer) >= self.part_bytes:
-            self._upload_part(bytes(self._buffer[: self.part_bytes]))
+            part = bytes(self._buffer[: self.part_bytes])
             del self._buffer[: self.part_bytes]
+            self._wait_in_flight()
+            if self._sender is None:
+                self._sender = ThreadPoolExecutor(1, thread_name_prefix="s3-part")
+            self._in_flight = self._sender.submit(self._upload_part, part)
+
+    def _wait_in_flight(self) -> None:
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def _stop_sender(self) -> None:
+        """Wait for the part in flight (its error, if any, is the caller's to raise)."""
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
 
     def _upload_part(self, body: bytes) -> None:
         if self._upload_id is None:
@@ -75,6 +98,8 @@ class S3Upload:
         if self._deflate is not None:
             self._buffer += self._deflate.flush()
             self._deflate = None
+        self._stop_sender()
+        self._wait_in_flight()
         if self._upload_id is None:
             body = bytes(self._buffer)
             response = self.client.put_object(
@@ -98,6 +123,9 @@ class S3Upload:
     def abort(self) -> None:
         """Discard everything written so far; safe to call at any point, and twice."""
         self._buffer = bytearray()
+        self._stop_sender()
+        with contextlib.suppress(Exception):  # the job is failing already
+            self._wait_in_flight()
         upload_id, self._upload_id = self._upload_id, None
         if upload_id is None:
             return

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -59,3 +60,34 @@ def test_gzip_output_is_deterministic(s3: Any) -> None:
 def test_part_size_below_the_s3_minimum_is_refused(s3: Any) -> None:
     with pytest.raises(ValueError, match="at least"):
         S3Upload(s3, BUCKET, "k", part_bytes=1024, content_type="text/csv")
+
+
+class FailingParts:
+    """The real moto client, but part `fail_at` cannot be uploaded; records who sends."""
+
+    def __init__(self, s3: Any, fail_at: int) -> None:
+        self.s3, self.fail_at, self.senders = s3, fail_at, []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.s3, name)
+
+    def upload_part(self, **kwargs: Any) -> Any:
+        self.senders.append(threading.current_thread().name)
+        if kwargs["PartNumber"] == self.fail_at:
+            raise ConnectionError("injected: part upload failed")
+        return self.s3.upload_part(**kwargs)
+
+
+@pytest.mark.parametrize("fail_at", [1, 2])
+def test_a_failed_background_part_is_raised_and_abort_leaves_nothing(s3: Any, fail_at: int) -> None:
+    client = FailingParts(s3, fail_at)
+    up = S3Upload(client, BUCKET, "results/x", part_bytes=MIN_PART_BYTES, content_type="text/csv")
+    chunk = os.urandom(1 << 20)
+    with pytest.raises(ConnectionError, match="injected"):
+        for _ in range(3 * MIN_PART_BYTES // len(chunk)):
+            up.write(chunk)
+        up.complete()
+    up.abort()
+    assert client.senders and all(name.startswith("s3-part") for name in client.senders)
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
