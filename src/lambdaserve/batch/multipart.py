@@ -58,7 +58,8 @@ class S3Upload:
         self.bytes_in += len(data)
         self._buffer += self._deflate.compress(data) if self._deflate else data
         while len(self._buffer) >= self.part_bytes:
-            part = bytes(self._buffer[: self.part_bytes])
+            with memoryview(self._buffer) as view:
+                part = bytes(view[: self.part_bytes])  # one copy, not two
             del self._buffer[: self.part_bytes]
             self._wait_in_flight()
             if self._sender is None:
@@ -76,7 +77,7 @@ class S3Upload:
             self._sender.shutdown(wait=True)
             self._sender = None
 
-    def _upload_part(self, body: bytes) -> None:
+    def _upload_part(self, body: bytes | bytearray) -> None:
         if self._upload_id is None:
             started = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key, ContentType=self.content_type
@@ -101,14 +102,13 @@ class S3Upload:
         self._stop_sender()
         self._wait_in_flight()
         if self._upload_id is None:
-            body = bytes(self._buffer)
-            response = self.client.put_object(
-                Bucket=self.bucket, Key=self.key, Body=body, ContentType=self.content_type
+            response = self.client.put_object(  # the buffer itself: no copy of the output
+                Bucket=self.bucket, Key=self.key, Body=self._buffer, ContentType=self.content_type
             )
-            self.bytes_out = len(body)
+            self.bytes_out = len(self._buffer)
         else:
             if self._buffer:
-                self._upload_part(bytes(self._buffer))
+                self._upload_part(self._buffer)
             response = self.client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=self.key,
