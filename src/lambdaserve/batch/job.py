@@ -24,7 +24,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,6 +200,7 @@ class BatchJob:
                 log.warning("skipping s3://%s/%s: %s", ref.bucket, ref.key, replaced)
                 return summary
             completing = [io.submit(errors.complete), io.submit(predictions.complete)]
+            wait(completing)  # both settled before any abort below can run
             for done in completing:
                 done.result()
         except Exception as exc:

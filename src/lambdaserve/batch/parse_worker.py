@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 RESULT_TIMEOUT_SECONDS = 60.0
 # After this many starts that failed or died, stop trying for the container's life.
 MAX_FAILURES = 3
-# Starting takes a fresh interpreter importing numpy: well under a second.
-STARTUP_TIMEOUT_SECONDS = 10.0
+# Starting takes a fresh interpreter importing numpy: well under a second. Waiting stays
+# far inside Lambda's 10 s init limit; a slower start is still used once it is up.
+STARTUP_TIMEOUT_SECONDS = 4.0
 HELLO = b"lambdaserve parse worker ready"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import time
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import orjson
 import pytest
 
 from lambdaserve.batch.job import BatchConfig, BatchJob, InputRef
+from lambdaserve.batch.multipart import S3Upload
 from lambdaserve.batch.summary import FAILED, SKIPPED, SUCCEEDED
 from lambdaserve.dataplane import DataPlane
 
@@ -294,6 +296,26 @@ def test_failure_mid_write_leaves_no_output(
     assert keys(s3) == ["results/iris/big.csv.summary.json"]
     assert "injected failure" in summary(s3, "results/iris/big.csv")["error"]
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+
+
+def test_one_output_failing_to_complete_publishes_neither(
+    s3: Any, plane: DataPlane, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outputs complete side by side: the failure path waits for the slower one."""
+    ref = put(s3, "incoming/iris/a.csv", iris_csv())
+    real = S3Upload.complete
+
+    def complete(upload: S3Upload) -> str:
+        if upload.key.endswith(".errors.jsonl"):
+            raise ConnectionError("injected: errors object not completed")
+        time.sleep(0.3)  # the predictions object lands after the errors one failed
+        return real(upload)
+
+    monkeypatch.setattr(S3Upload, "complete", complete)
+    with pytest.raises(ConnectionError):
+        run(s3, plane, ref)
+    assert keys(s3) == ["results/iris/a.csv.summary.json"]
+    assert summary(s3, "results/iris/a.csv")["status"] == FAILED
 
 
 def test_stops_cleanly_before_the_lambda_deadline(s3: Any, plane: DataPlane) -> None:
