@@ -131,8 +131,6 @@ class CsvReader:
         # One `loadtxt` call over the whole block first (no line split): for a process
         # that parses and nothing else. A block it rejects takes the usual path.
         self.whole_blocks = whole_blocks
-        # Try parsing every column until a block shows some passthrough is not numeric.
-        self._all_columns = True
 
     def parse(self, block: Block) -> ParsedBlock:
         return self.finish(self.prepare(block))
@@ -185,12 +183,15 @@ class CsvReader:
         if count == 0 or data[:1] == b"\n":
             return None  # (a block of blank lines only would make loadtxt warn)
         layout = self.layout
-        if self._all_columns:
-            try:
-                table = self._loadtxt(io.BytesIO(data), every_column=True)
-            except ValueError:
-                table = None
-            if table is not None and table.shape == (count, layout.width):
+        try:
+            # A non-numeric passthrough column fails at once, on the first line.
+            table = self._loadtxt(io.BytesIO(data), every_column=True)
+        except ValueError:
+            table = None
+        if table is not None:
+            if table.shape[0] != count:
+                return None  # blank lines
+            if table.shape[1] == layout.width:
                 if layout.features == tuple(range(layout.width)):
                     return table, True
                 return np.ascontiguousarray(table[:, layout.features]), True
@@ -198,12 +199,7 @@ class CsvReader:
             parsed = self._loadtxt(io.BytesIO(data))
         except ValueError:
             return None
-        if parsed.shape[0] != count:
-            return None
-        # The features parse, so the whole-table attempt failed on a passthrough column (or
-        # a line's width): a non-numeric passthrough would fail every block, so stop trying.
-        self._all_columns = False
-        return parsed, False
+        return (parsed, False) if parsed.shape[0] == count else None
 
     def finish(self, prepared: Prepared) -> ParsedBlock:
         if prepared.done is not None:
@@ -280,13 +276,13 @@ class CsvReader:
             if len(fields) != width:
                 reason = f"expected {width} columns, found {len(fields)}"
             else:
-                parsed_row, reason = self._row_values(
-                    [f.decode("utf-8", "replace") for f in fields]
-                )
-                if parsed_row is not None:
-                    with np.errstate(over="ignore"):  # beyond float32: inf, reported later
-                        values[i] = parsed_row
+                # The same parser as for whole runs: a row is accepted wherever it is read.
+                try:
+                    values[i] = self._loadtxt([line])[0]
                     continue
+                except ValueError:
+                    decoded = [f.decode("utf-8", "replace") for f in fields]
+                    reason = self._row_values(decoded)[1] or "a feature is not a number"
             ok[i] = False
             errors.append(RowError(first_line + i, reason, excerpt(line)))
 

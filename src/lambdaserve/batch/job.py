@@ -24,7 +24,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,24 +153,6 @@ class BatchJob:
         clock: float,
         io: ThreadPoolExecutor,
     ) -> Summary:
-        getting = io.submit(self._get, ref)  # beside the check: no wait when there is work
-        if self._already_done(ref, key, model):
-            _close_body(getting)
-            summary.status, summary.note = SKIPPED, "already processed (repeated event)"
-            log.info("skipping s3://%s/%s: %s", ref.bucket, ref.key, summary.note)
-            return summary
-        try:
-            response = getting.result()
-        except ClientError as exc:
-            skipped = _skippable(exc)
-            if skipped is None:
-                raise
-            summary.status, summary.note = SKIPPED, skipped
-            log.warning("skipping s3://%s/%s: %s", ref.bucket, ref.key, skipped)
-            return summary
-        summary.etag = str(response.get("ETag", "")).strip('"') or None
-        summary.version_id = response.get("VersionId")
-        summary.size = response.get("ContentLength")
         assert key.format is not None
         predictions = S3Upload(
             self.s3,
@@ -187,6 +169,29 @@ class BatchJob:
             part_bytes=self.config.part_bytes,
             content_type="application/x-ndjson",
         )
+        getting = io.submit(self._get, ref)  # beside the check: no wait when there is work
+        try:
+            done = self._already_done(ref, key, model)
+        except BaseException:
+            _close_body(getting)
+            raise
+        if done:
+            _close_body(getting)
+            summary.status, summary.note = SKIPPED, "already processed (repeated event)"
+            log.info("skipping s3://%s/%s: %s", ref.bucket, ref.key, summary.note)
+            return summary
+        try:
+            response = getting.result()
+        except ClientError as exc:
+            skipped = _skippable(exc)
+            if skipped is None:
+                raise
+            summary.status, summary.note = SKIPPED, skipped
+            log.warning("skipping s3://%s/%s: %s", ref.bucket, ref.key, skipped)
+            return summary
+        summary.etag = str(response.get("ETag", "")).strip('"') or None
+        summary.version_id = response.get("VersionId")
+        summary.size = response.get("ContentLength")
         try:
             self._stream(response["Body"], key, model, columns, predictions, errors, summary)
             # Asked last, just before publishing: the window for a newer upload to slip in
@@ -199,10 +204,8 @@ class BatchJob:
                 summary.status, summary.note = SKIPPED, replaced
                 log.warning("skipping s3://%s/%s: %s", ref.bucket, ref.key, replaced)
                 return summary
-            completing = [io.submit(errors.complete), io.submit(predictions.complete)]
-            wait(completing)  # both settled before any abort below can run
-            for done in completing:
-                done.result()
+            errors.complete()  # first: predictions never appear without their errors
+            predictions.complete()
         except Exception as exc:
             predictions.abort()
             errors.abort()

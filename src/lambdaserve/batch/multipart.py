@@ -102,7 +102,7 @@ class S3Upload:
         self._stop_sender()
         self._wait_in_flight()
         if self._upload_id is None:
-            response = self.client.put_object(  # the buffer itself: no copy of the output
+            response = self.client.put_object(  # the buffer itself: no copy made here
                 Bucket=self.bucket, Key=self.key, Body=self._buffer, ContentType=self.content_type
             )
             self.bytes_out = len(self._buffer)

@@ -154,11 +154,11 @@ class ParserProcess:
                 self._fail(f"the parser process exited (code {code}): {exc!r}")
                 return
             if not self._started.is_set():
+                if bytes(raw) != HELLO:
+                    self._fail("the parser process did not say hello")
+                    return
                 self._started.set()
-                if bytes(raw) == HELLO:
-                    continue
-                self._fail("the parser process did not say hello")
-                return
+                continue
             with self._lock:
                 if not self._waiting:
                     continue  # after a failure was declared

@@ -147,6 +147,8 @@ NOTE = b"id,b,a,note\n"
         (NOTE, b"1,2,inf,x\n2,4,5,y\n", False),
         (NOTE, b"1,2,,x\n", False),
         (NOTE, b"\n", False),
+        # bytes numpy takes for blanks around a number: accepted on every path alike
+        (NOTE, b"1,2\xa0,3,x\n2,\x1c4,5,y\n3,4 ,\t5,z\n", False),
         # every column numeric: one loadtxt call proves the widths (the regular path)
         (b"id,b,a,n\n", b"1,2,3,4\n22,4,5,-6\n", True),
         (b"b,id,a,n\n", b"2,1,3,4\n4,22,5,6.5\n", True),  # passthrough in the middle

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import time
 from typing import Any
 
 import numpy as np
 import orjson
 import pytest
+from botocore.exceptions import ClientError
 
 from lambdaserve.batch.job import BatchConfig, BatchJob, InputRef
 from lambdaserve.batch.multipart import S3Upload
@@ -298,24 +298,49 @@ def test_failure_mid_write_leaves_no_output(
     assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 
 
-def test_one_output_failing_to_complete_publishes_neither(
+def test_errors_object_failing_to_complete_publishes_no_predictions(
     s3: Any, plane: DataPlane, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The outputs complete side by side: the failure path waits for the slower one."""
+    """Errors complete first: predictions never appear without their errors object."""
     ref = put(s3, "incoming/iris/a.csv", iris_csv())
     real = S3Upload.complete
+    completed = []
 
     def complete(upload: S3Upload) -> str:
         if upload.key.endswith(".errors.jsonl"):
             raise ConnectionError("injected: errors object not completed")
-        time.sleep(0.3)  # the predictions object lands after the errors one failed
+        completed.append(upload.key)
         return real(upload)
 
     monkeypatch.setattr(S3Upload, "complete", complete)
     with pytest.raises(ConnectionError):
         run(s3, plane, ref)
+    assert completed == []
     assert keys(s3) == ["results/iris/a.csv.summary.json"]
     assert summary(s3, "results/iris/a.csv")["status"] == FAILED
+
+
+def test_a_failing_repeat_check_closes_the_input_being_read(
+    s3: Any, plane: DataPlane, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The GET runs beside the repeated-event check; if the check fails, it is released."""
+    ref = put(s3, "incoming/iris/a.csv", iris_csv())
+    real_get = BatchJob._get
+    bodies = []
+
+    def get(job: BatchJob, target: InputRef) -> dict[str, Any]:
+        response = real_get(job, target)
+        bodies.append(response["Body"])
+        return response
+
+    def broken(*args: Any) -> bool:
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "GetObject")
+
+    monkeypatch.setattr(BatchJob, "_get", get)
+    monkeypatch.setattr(BatchJob, "_already_done", broken)
+    with pytest.raises(ClientError):
+        run(s3, plane, ref)
+    assert len(bodies) == 1 and bodies[0]._raw_stream.closed
 
 
 def test_stops_cleanly_before_the_lambda_deadline(s3: Any, plane: DataPlane) -> None:
