@@ -20,6 +20,7 @@ The bench harness imports `run()`.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -140,6 +141,7 @@ def _worker_job(endpoint: str, etag: str) -> dict[str, Any]:
     s3 = boto3.client("s3")
     s3.delete_object(Bucket=BUCKET, Key="results/" + KEY[len("incoming/") :] + ".summary.json")
     job = BatchJob(s3, plane, config)
+    gc.freeze()  # as the function's init ends
     # Baseline: this process's peak so far plus the parser process's current RSS.
     baseline = _rss_mb() + (_rss_mb(parser.pid, "VmRSS") if parser is not None else 0.0)
     child_cpu = _cpu_seconds(parser.pid) if parser is not None else 0.0

@@ -4,6 +4,7 @@ TF Serving colon paths (`/v1/models/iris:predict`) cannot have their own route k
 they arrive here and are forwarded to the model's own function.
 """
 
+import gc
 from typing import Any
 
 from mangum import Mangum
@@ -16,6 +17,7 @@ settings = Settings.from_env()
 app = create_index_app(settings)
 _http = Mangum(app, lifespan="off")
 _forward = Forwarder.from_json(settings.model_functions)
+gc.freeze()  # init's objects never change: the garbage collector stops walking them
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
