@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from lambda_functions import FunctionSpec
 
+from lambdaserve.batch.keys import INCOMING, SUFFIXES
+from lambdaserve.local import template
 from lambdaserve.repository import ModelRepository
 
 MODEL_ROUTES = (
@@ -46,3 +49,15 @@ def test_index_forwards_to_every_model_function(
     assert sorted(functions) == repository.names()
     for name, logical_id in functions.items():
         assert function_specs[logical_id].environment["MODEL_NAME"] == name
+
+
+def test_every_batch_format_triggers_the_batch_function_in_either_case() -> None:
+    # S3 filters are case-sensitive; the job reads suffixes in any case.
+    tpl = template.load(Path(__file__).resolve().parents[2] / "template.yaml")
+    triggers = {(t.function, t.prefix, t.suffix) for t in tpl.s3_triggers}
+    wanted = {
+        ("BatchPredictFunction", INCOMING, spelled)
+        for suffix, _, _ in SUFFIXES
+        for spelled in (suffix, suffix.upper())
+    }
+    assert triggers == wanted
