@@ -14,7 +14,9 @@ Throughput: the main thread reads and parses, a worker thread runs the model and
 formats (onnxruntime releases the GIL), so parsing block i+1 overlaps predicting block i.
 With `parse_process` (default with 2+ vCPUs), plain CSV blocks are parsed by a helper
 process (`parse_worker`): numpy's loadtxt holds the GIL, and there it no longer
-serializes with the reading, formatting and uploading done here.
+serializes with the reading, formatting and uploading done here. Blocks are read
+`read_ahead` ahead of the model so the parser never waits for input, and the first
+blocks are small so the model starts early; the job is then CPU-bound on both vCPUs.
 """
 
 from __future__ import annotations
