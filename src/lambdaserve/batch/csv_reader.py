@@ -278,11 +278,14 @@ class CsvReader:
             else:
                 # The same parser as for whole runs: a row is accepted wherever it is read.
                 try:
-                    values[i] = self._loadtxt([line])[0]
-                    continue
+                    row = self._loadtxt([line])
                 except ValueError:
-                    decoded = [f.decode("utf-8", "replace") for f in fields]
-                    reason = self._row_values(decoded)[1] or "a feature is not a number"
+                    row = None
+                if row is not None and row.shape[0] == 1:  # (no row: a line it skipped)
+                    values[i] = row[0]
+                    continue
+                decoded = [f.decode("utf-8", "replace") for f in fields]
+                reason = self._row_values(decoded)[1] or "a feature is not a number"
             ok[i] = False
             errors.append(RowError(first_line + i, reason, excerpt(line)))
 

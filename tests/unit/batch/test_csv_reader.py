@@ -191,3 +191,13 @@ def test_whole_blocks_equal_the_careful_path_on_any_numeric_table(
     for _ in range(2):  # a reader that has stopped trying whole tables answers the same
         chunked = CsvReader(layout).parse(Block(data, 2))
         assert_same_parse(whole_reader.parse(Block(data, 2)), chunked)
+
+
+def test_a_line_of_blanks_in_a_one_column_file_is_a_missing_value() -> None:
+    layout = read_header(b"a\n", ("a",))
+    for reader in (CsvReader(layout), CsvReader(layout, whole_blocks=True)):
+        parsed = reader.parse(Block(b"1\n \n2.5\n", 2))
+        assert parsed.features.tolist() == [[1.0], [2.5]] and parsed.lines.tolist() == [2, 4]
+        assert [(e.line, e.reason) for e in parsed.errors] == [
+            (3, "column 'a' is empty (missing value)")
+        ]
