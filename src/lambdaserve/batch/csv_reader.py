@@ -216,7 +216,7 @@ class CsvReader:
         if prepared.regular:
             fields = _RegularFields(u, starts, ends, width)
         else:
-            index = _CommaIndex(u, starts, ends, width)
+            index = _CommaIndex(u, starts, ends, width, regular=False)
             fields = index
             # loadtxt reads the feature columns only: a line with extra (or missing trailing
             # passthrough) columns gets past it, and is caught here.
@@ -363,12 +363,20 @@ class _Fields(Protocol):
 
 
 class _CommaIndex:
-    """Every comma's position: fields of lines whose widths are not known yet."""
+    """Every comma's position: the fields of well-shaped lines. With `regular`, every line
+    is known to hold exactly `width - 1` commas, so where each line's commas start follows
+    from its number instead of a search."""
 
-    def __init__(self, u: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> None:
+    def __init__(
+        self, u: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int, regular: bool
+    ) -> None:
         self.commas = np.flatnonzero(u == _COMMA)
-        self.first = np.searchsorted(self.commas, starts)
-        self.counts = np.searchsorted(self.commas, ends) - self.first
+        if regular:
+            self.first = np.arange(starts.shape[0]) * (width - 1)
+            self.counts = np.full(starts.shape[0], width - 1)
+        else:
+            self.first = np.searchsorted(self.commas, starts)
+            self.counts = np.searchsorted(self.commas, ends) - self.first
         self.starts, self.ends, self.width = starts, ends, width
 
     def span(self, col: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -381,11 +389,11 @@ class _CommaIndex:
 
 class _RegularFields:
     """Lines that all hold exactly `width` unquoted fields: edge fields are found by
-    stepping from the line's start or end; others from commas in a (lines, width-1) grid."""
+    stepping from the line's start or end, others (or long ones) from a comma index."""
 
     def __init__(self, u: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> None:
         self.u, self.starts, self.ends, self.width = u, starts, ends, width
-        self._grid: np.ndarray | None = None
+        self._index: _CommaIndex | None = None  # built only if some field needs it
 
     def span(self, col: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if col == 0:
@@ -398,20 +406,14 @@ class _RegularFields:
             comma = _scan_to_comma(self.u, end - 1, -1)
             if comma is not None:
                 return comma + 1, end
-        grid = self.grid()[rows]
-        start = self.starts[rows] if col == 0 else grid[:, col - 1] + 1
-        end = self.ends[rows] if col == self.width - 1 else grid[:, col]
-        return start, end
-
-    def grid(self) -> np.ndarray:
-        if self._grid is None:
-            self._grid = np.flatnonzero(self.u == _COMMA).reshape(-1, self.width - 1)
-        return self._grid
+        if self._index is None:
+            self._index = _CommaIndex(self.u, self.starts, self.ends, self.width, regular=True)
+        return self._index.span(col, rows)
 
 
 def _scan_to_comma(u: np.ndarray, pos: np.ndarray, step: int) -> np.ndarray | None:
     """The first comma at or after (step 1) / before (step -1) each position, all lines at
-    once; None if some field is longer than `_SCAN_LIMIT` (use the comma grid instead)."""
+    once; None if some field is longer than `_SCAN_LIMIT` (use the comma index instead)."""
     pos = pos.copy()
     todo = np.flatnonzero(u[pos] != _COMMA)
     for _ in range(_SCAN_LIMIT):
