@@ -27,7 +27,7 @@ def _load(path: Path) -> dict[str, Any]:
 def _call(handlers: dict[str, Handler], specs: dict[str, FunctionSpec], event: dict[str, Any]):
     response = handlers[route_owner(specs, event["routeKey"])](event, None)
     assert response["headers"]["content-type"].startswith("application/json")
-    return response["statusCode"], json.loads(response["body"])
+    return response["statusCode"], json.loads(response["body"]), response["headers"]
 
 
 def _direct(repository: ModelRepository, name: str, version: str, rows: Any) -> dict[str, Any]:
@@ -60,7 +60,7 @@ def test_there_are_events_for_every_model_and_route_family(repository: ModelRepo
 def test_event_answers_through_its_handler(
     path: Path, handlers: dict[str, Handler], function_specs: dict[str, FunctionSpec]
 ) -> None:
-    status, body = _call(handlers, function_specs, _load(path))
+    status, body, _ = _call(handlers, function_specs, _load(path))
     if path.stem == "index_unknown_model":
         assert status == 404 and body == {"error": "model 'nope' not found"}
     else:
@@ -142,13 +142,17 @@ def test_prediction_equals_direct_onnxruntime(
     repository: ModelRepository,
 ) -> None:
     event = _load(path)
-    status, body = _call(handlers, function_specs, event)
+    status, body, headers = _call(handlers, function_specs, event)
     assert status == 200, body
     name = next(n for n in repository.names() if path.stem.startswith(n + "_"))
     kind = path.stem[len(name) + 1 :]
     if kind.startswith("predict"):
         _check_simple(event, body, repository)
+        answered = body["version"]
     elif kind.startswith("tf_predict"):
         _check_tf(event, body, repository, name)
+        answered = _tf_version(event, repository, name)
     else:
         _check_v2(event, body, repository, name)
+        answered = body["model_version"]
+    assert headers["x-model-version"] == answered

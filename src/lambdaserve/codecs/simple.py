@@ -6,14 +6,27 @@ Responses carry the prediction plus, for classifiers, the class label name and p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from lambdaserve.codecs.arrays import numeric_array
+from lambdaserve.codecs.contract import Encoded, dump_json, parse_json
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelManifest
+
+_ROW = {
+    "oneOf": [
+        {"type": "array", "items": {"type": "number"}},
+        {"type": "object", "additionalProperties": {"type": "number"}},
+    ]
+}
+REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"features": _ROW, "instances": {"type": "array", "items": _ROW}},
+}
+REQUEST_EXAMPLE = {"features": [5.1, 3.5, 1.4, 0.2]}
 
 
 def rows_from_named(named: dict[str, Any], manifest: ModelManifest, where: str) -> list[Any]:
@@ -36,47 +49,46 @@ def _single_input(manifest: ModelManifest) -> str:
     return manifest.inputs[0].name
 
 
-def _check_width(array: np.ndarray, manifest: ModelManifest, what: str) -> None:
-    width = manifest.inputs[0].shape[-1]
-    if array.ndim != 2 or (width >= 0 and array.shape[1] != width):
-        got = array.shape[1] if array.ndim == 2 else "a different shape"
-        raise InvalidInput(f"{what}: model {manifest.name!r} expects {width} features, got {got}")
+@dataclass(frozen=True, slots=True)
+class SimpleRequest:
+    inference: InferenceRequest
+    single: bool  # the caller sent one row (`features`): it gets one object back
 
 
-def decode(body: Any, manifest: ModelManifest) -> tuple[InferenceRequest, bool]:
-    """The neutral request, and whether the caller sent a single row (`features`)."""
-    if not isinstance(body, dict):
+def decode(body: bytes, values: Mapping[str, str], manifest: ModelManifest) -> SimpleRequest:
+    doc = parse_json(body)
+    if not isinstance(doc, dict):
         raise InvalidInput('body must be a JSON object with "features" or "instances"')
     name = _single_input(manifest)
-    if ("features" in body) == ("instances" in body):
+    if ("features" in doc) == ("instances" in doc):
         raise InvalidInput('body must have exactly one of "features" or "instances"')
-    single = "features" in body
+    single = "features" in doc
     if single:
-        features = body["features"]
+        features = doc["features"]
         if isinstance(features, dict):
             features = rows_from_named(features, manifest, "features")
         if not isinstance(features, list) or not features:
             raise InvalidInput('"features" must be a non-empty list or an object of named features')
         rows: list[Any] = [features]
     else:
-        instances = body["instances"]
+        instances = doc["instances"]
         if not isinstance(instances, list) or not instances:
             raise InvalidInput('"instances" must be a non-empty list of rows')
         rows = [
             rows_from_named(r, manifest, f"instances[{i}]") if isinstance(r, dict) else r
             for i, r in enumerate(instances)
         ]
-    what = "features" if single else "instances"
-    array = numeric_array(rows, what)
-    _check_width(array, manifest, what)
-    return InferenceRequest(inputs={name: array}), single
+    array = numeric_array(rows, "features" if single else "instances")
+    return SimpleRequest(InferenceRequest(inputs={name: array}), single)
 
 
-def encode(response: InferenceResponse, manifest: ModelManifest, single: bool) -> dict[str, Any]:
+def encode(response: InferenceResponse, decoded: SimpleRequest, manifest: ModelManifest) -> Encoded:
     rows = _rows(response, manifest)
-    if single:
-        return {"model": response.model_name, "version": response.model_version, **rows[0]}
-    return {"model": response.model_name, "version": response.model_version, "predictions": rows}
+    if decoded.single:
+        doc = {"model": response.model_name, "version": response.model_version, **rows[0]}
+    else:
+        doc = {"model": response.model_name, "version": response.model_version, "predictions": rows}
+    return Encoded(dump_json(doc))
 
 
 def _rows(response: InferenceResponse, manifest: ModelManifest) -> list[dict[str, Any]]:

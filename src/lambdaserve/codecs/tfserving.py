@@ -6,12 +6,14 @@ Response shapes follow TF Serving so unmodified TF Serving clients parse them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from lambdaserve.codecs.arrays import numeric_array
+from lambdaserve.codecs.contract import Encoded, dump_json, parse_json
 from lambdaserve.codecs.simple import rows_from_named
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
@@ -19,6 +21,7 @@ from lambdaserve.repository import ModelManifest
 
 SIGNATURE = "serving_default"
 VERBS = ("predict", "classify", "regress")
+VERB = "verb"  # request value: the method after the colon of the path
 _TF_DTYPES = {
     "BOOL": "DT_BOOL",
     "INT8": "DT_INT8",
@@ -34,6 +37,17 @@ _TF_DTYPES = {
     "FP64": "DT_DOUBLE",
     "BYTES": "DT_STRING",
 }
+
+REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "signature_name": {"type": "string"},
+        "instances": {"type": "array"},
+        "inputs": {},
+        "examples": {"type": "array", "items": {"type": "object"}},
+    },
+}
+REQUEST_EXAMPLE = {"instances": [[5.1, 3.5, 1.4, 0.2]]}
 
 
 @dataclass(frozen=True)
@@ -53,9 +67,17 @@ def split_verb(segment: str) -> tuple[str, str]:
     return target, verb
 
 
-def decode(body: Any, verb: str, manifest: ModelManifest) -> TFRequest:
-    if not isinstance(body, dict):
+def decode(body: bytes, values: Mapping[str, str], manifest: ModelManifest) -> TFRequest:
+    verb = values.get(VERB, "predict")
+    if verb not in VERBS:
+        raise InvalidInput(f"unsupported method {verb!r}; use one of {', '.join(VERBS)}")
+    doc = parse_json(body)
+    if not isinstance(doc, dict):
         raise InvalidInput("request body must be a JSON object")
+    return _decode(doc, verb, manifest)
+
+
+def _decode(body: dict[str, Any], verb: str, manifest: ModelManifest) -> TFRequest:
     signature = body.get("signature_name", SIGNATURE)
     if signature not in (SIGNATURE, ""):
         raise InvalidInput(f"unknown signature_name {signature!r}; this model has {SIGNATURE!r}")
@@ -116,7 +138,11 @@ def _decode_examples(body: dict[str, Any], verb: str, manifest: ModelManifest) -
     return InferenceRequest(inputs={name: numeric_array(rows, "examples")})
 
 
-def encode(response: InferenceResponse, request: TFRequest, manifest: ModelManifest) -> Any:
+def encode(response: InferenceResponse, request: TFRequest, manifest: ModelManifest) -> Encoded:
+    return Encoded(dump_json(_answer(response, request, manifest)))
+
+
+def _answer(response: InferenceResponse, request: TFRequest, manifest: ModelManifest) -> Any:
     outputs = response.outputs
     if request.verb == "classify":
         labels = manifest.class_labels or ()

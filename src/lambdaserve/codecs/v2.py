@@ -1,32 +1,63 @@
 """Open Inference Protocol (KServe V2 / Triton) REST: JSON tensors and the binary extension.
 
 A request body may be plain JSON, or JSON followed by raw tensor bytes (Triton's binary
-tensor extension, the tritonclient default) with the JSON length in the
-`Inference-Header-Content-Length` header.
+tensor extension, the tritonclient default); the request value `json_length` is the
+length of the JSON part. A response with binary outputs says the same in its `json_length`
+value. (rest/v2.py carries both in the extension's HTTP header.)
 """
 
 from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import orjson
 
 from lambdaserve.codecs.arrays import has_bools, small_floats
+from lambdaserve.codecs.contract import JSON, Encoded, dump_json, parse_json
 from lambdaserve.datatypes import NUMPY_BY_DATATYPE, cast, datatype_of
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelManifest
 
-HEADER_LENGTH = "inference-header-content-length"
+JSON_LENGTH = "json_length"  # request and response value: bytes of JSON before the tensors
+BINARY = "application/octet-stream"
 _KINDS_ACCEPTED = {
     "b": "b",  # BOOL takes JSON booleans only
     "i": "iuf",  # integers take integers and integral floats (datatypes.cast checks)
     "u": "iuf",
     "f": "iuf",
+}
+
+_TENSOR = {
+    "type": "object",
+    "required": ["name", "shape", "datatype"],
+    "properties": {
+        "name": {"type": "string"},
+        "shape": {"type": "array", "items": {"type": "integer"}},
+        "datatype": {"type": "string"},
+        "data": {},
+        "parameters": {"type": "object"},
+    },
+}
+REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["inputs"],
+    "properties": {
+        "id": {"type": "string"},
+        "parameters": {"type": "object"},
+        "inputs": {"type": "array", "items": _TENSOR},
+        "outputs": {"type": "array", "items": {"type": "object"}},
+    },
+}
+REQUEST_EXAMPLE = {
+    "id": "42",
+    "inputs": [
+        {"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}
+    ],
 }
 
 
@@ -43,17 +74,16 @@ class V2Request:
     binary_default: bool
 
 
-def decode(body: bytes, header_length: int | None) -> V2Request:
+def decode(body: bytes, values: Mapping[str, str], manifest: ModelManifest | None) -> V2Request:
+    """The request; tensors are typed by what the caller declared (the model casts them)."""
+    header_length = _json_length(values.get(JSON_LENGTH))
     if header_length is None:
         json_part, binary = body, b""
     else:
-        if header_length < 0 or header_length > len(body):
-            raise InvalidInput("Inference-Header-Content-Length exceeds the body length")
+        if header_length > len(body):
+            raise InvalidInput("the binary request's JSON length exceeds the body length")
         json_part, binary = body[:header_length], body[header_length:]
-    try:
-        doc = orjson.loads(json_part)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    doc = parse_json(json_part)
     if not isinstance(doc, dict):
         raise InvalidInput("request body must be a JSON object")
     inputs = doc.get("inputs")
@@ -82,6 +112,16 @@ def decode(body: bytes, header_length: int | None) -> V2Request:
         parameters=params,
     )
     return V2Request(inference, requested, _flag(params, "binary_data_output"))
+
+
+def _json_length(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.strip().isdigit():
+        raise InvalidInput(
+            f"the binary request's JSON length must be a non-negative integer, got {raw!r}"
+        )
+    return int(raw)
 
 
 def _flag(params: dict[str, Any], key: str) -> bool:
@@ -232,8 +272,10 @@ def _requested_outputs(raw: Any) -> dict[str, OutputRequest]:
     return requested
 
 
-def encode(response: InferenceResponse, request: V2Request) -> tuple[bytes, int | None]:
-    """The response body and, when any output is binary, the JSON header's length."""
+def encode(
+    response: InferenceResponse, request: V2Request, manifest: ModelManifest | None = None
+) -> Encoded:
+    """JSON, or JSON then the binary outputs (octet-stream, with `json_length`)."""
     outputs: list[dict[str, Any]] = []
     chunks: list[bytes] = []
     for name, array in response.outputs.items():
@@ -260,10 +302,10 @@ def encode(response: InferenceResponse, request: V2Request) -> tuple[bytes, int 
     }
     if response.id is not None:
         doc["id"] = response.id
-    head = orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+    head = dump_json(doc)
     if not chunks:
-        return head, None
-    return head + b"".join(chunks), len(head)
+        return Encoded(head, JSON)
+    return Encoded(head + b"".join(chunks), BINARY, {JSON_LENGTH: str(len(head))})
 
 
 def _flat(array: np.ndarray) -> Any:

@@ -10,9 +10,8 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lambdaserve import __version__
-from lambdaserve.dataplane import DataPlane
+from lambdaserve.dataplane import DataPlane, create_dataplane
 from lambdaserve.errors import LambdaserveError
-from lambdaserve.model import SessionConfig
 from lambdaserve.repository import ModelRepository
 from lambdaserve.rest import index, simple, tfserving, v2
 from lambdaserve.rest.http import JSONResponse
@@ -56,18 +55,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": "internal error"}, 500)
 
 
-def session_config(settings: Settings) -> SessionConfig:
-    return SessionConfig(settings.intra_op_threads, settings.inter_op_threads)
-
-
 def create_model_app(settings: Settings, plane: DataPlane | None = None) -> FastAPI:
     """The app of one model function; loads and warms every version of that model now."""
     name = settings.model_name
     if not name:
         raise ValueError("MODEL_NAME must name the model this function serves")
     if plane is None:
-        repository = ModelRepository(settings.model_repository)
-        plane = DataPlane(repository, session_config(settings), served=[name])
+        plane = create_dataplane(settings, served=[name])
     plane.load_all(name)
     app = FastAPI(
         title=f"lambdaserve: {name}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lambdaserve.codecs import tfserving
+from lambdaserve.codecs.contract import Encoded
 from lambdaserve.codecs.tfserving import TFRequest, split_verb
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.errors import InvalidInput
@@ -36,13 +38,20 @@ TWO_INPUTS = ModelManifest(
 
 
 def wire(value: Any) -> Any:
-    """What the router sends: orjson with numpy support."""
+    """What a client reads: the encoded body, or a metadata document as the router sends it."""
+    if isinstance(value, Encoded):
+        assert value.media_type == "application/json" and not value.values
+        return orjson.loads(value.body)
     return orjson.loads(orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY))
 
 
+def decode(body: Any, verb: str, m: ModelManifest) -> TFRequest:
+    return tfserving.decode(json.dumps(body).encode(), {tfserving.VERB: verb}, m)
+
+
 def run(body: Any, verb: str = "predict", m: ModelManifest = IRIS) -> Any:
-    decoded = tfserving.decode(body, verb, m)
-    response = PLANE.infer(m.name, decoded.inference, m.version)
+    decoded = decode(body, verb, m)
+    response = PLANE.predict(m.name, decoded.inference, m.version)
     return wire(tfserving.encode(response, decoded, m))
 
 
@@ -90,7 +99,7 @@ def test_split_verb_unknown_verb(verb: str) -> None:
 
 
 def test_row_format_lists() -> None:
-    decoded = tfserving.decode({"instances": [SETOSA, VIRGINICA]}, "predict", IRIS)
+    decoded = decode({"instances": [SETOSA, VIRGINICA]}, "predict", IRIS)
     assert isinstance(decoded, TFRequest)
     assert (decoded.verb, decoded.columnar) == ("predict", False)
     assert list(decoded.inference.inputs) == ["input"]
@@ -99,35 +108,35 @@ def test_row_format_lists() -> None:
 
 def test_row_format_named_instances() -> None:
     body = {"instances": [{"input": SETOSA}, {"input": VIRGINICA}]}
-    decoded = tfserving.decode(body, "predict", IRIS)
+    decoded = decode(body, "predict", IRIS)
     assert decoded.inference.inputs["input"].tolist() == [SETOSA, VIRGINICA]
     two = {"instances": [{"a": [1, 2], "b": 3}, {"b": 4, "a": [5, 6]}]}
-    inputs = tfserving.decode(two, "predict", TWO_INPUTS).inference.inputs
+    inputs = decode(two, "predict", TWO_INPUTS).inference.inputs
     assert inputs["a"].tolist() == [[1, 2], [5, 6]]
     assert inputs["b"].tolist() == [3, 4]
 
 
 def test_columnar_list_and_dict() -> None:
-    as_list = tfserving.decode({"inputs": [SETOSA, VIRGINICA]}, "predict", IRIS)
-    as_dict = tfserving.decode({"inputs": {"input": [SETOSA, VIRGINICA]}}, "predict", IRIS)
+    as_list = decode({"inputs": [SETOSA, VIRGINICA]}, "predict", IRIS)
+    as_dict = decode({"inputs": {"input": [SETOSA, VIRGINICA]}}, "predict", IRIS)
     for decoded in (as_list, as_dict):
         assert decoded.columnar is True
         assert decoded.inference.inputs["input"].tolist() == [SETOSA, VIRGINICA]
-    two = tfserving.decode({"inputs": {"a": [[1, 2]], "b": [3]}}, "predict", TWO_INPUTS)
+    two = decode({"inputs": {"a": [[1, 2]], "b": [3]}}, "predict", TWO_INPUTS)
     assert {k: v.tolist() for k, v in two.inference.inputs.items()} == {"a": [[1, 2]], "b": [3]}
 
 
 @pytest.mark.parametrize("signature", ["serving_default", ""])
 def test_signature_name_accepted(signature: str) -> None:
     body = {"signature_name": signature, "instances": [SETOSA]}
-    assert tfserving.decode(body, "predict", IRIS).inference.inputs["input"].shape == (1, 4)
+    assert decode(body, "predict", IRIS).inference.inputs["input"].shape == (1, 4)
 
 
 @pytest.mark.parametrize("signature", ["predict", None, 3])
 def test_unknown_signature_name_refused(signature: Any) -> None:
     body = {"signature_name": signature, "instances": [SETOSA]}
     with pytest.raises(InvalidInput) as e:
-        tfserving.decode(body, "predict", IRIS)
+        decode(body, "predict", IRIS)
     assert e.value.message == (
         f"unknown signature_name {signature!r}; this model has 'serving_default'"
     )
@@ -179,11 +188,7 @@ def test_unknown_signature_name_refused(signature: Any) -> None:
             IRIS,
             "inputs: values must be numbers (got nulls, objects or mixed types)",
         ),
-        (
-            {"inputs": {"input": [[float("nan")] * 4]}},
-            IRIS,
-            "inputs.input: NaN or infinite values are not allowed",
-        ),
+        ({"inputs": {"input": [[float("nan")] * 4]}}, IRIS, "request body is not valid JSON"),
         (
             {"instances": [{"input": ["x"] * 4}]},
             IRIS,
@@ -193,17 +198,17 @@ def test_unknown_signature_name_refused(signature: Any) -> None:
 )
 def test_bad_predict_requests(body: Any, m: ModelManifest, message: str) -> None:
     with pytest.raises(InvalidInput) as e:
-        tfserving.decode(body, "predict", m)
+        decode(body, "predict", m)
     assert e.value.status == 400
-    assert e.value.message == message
+    assert e.value.message.startswith(message)
 
 
 def test_wrong_width_is_refused_by_the_model() -> None:
-    decoded = tfserving.decode({"instances": [[1, 2, 3]]}, "predict", IRIS)
+    decoded = decode({"instances": [[1, 2, 3]]}, "predict", IRIS)
     with pytest.raises(
         InvalidInput, match=r"input 'input' has shape \[1, 3\], model expects \[-1, 4\]"
     ):
-        PLANE.infer("iris", decoded.inference)
+        PLANE.predict("iris", decoded.inference)
 
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)
@@ -218,7 +223,7 @@ def test_row_and_columnar_are_equivalent(rows: list[list[float]]) -> None:
         {"inputs": rows},
         {"inputs": {"input": rows}},
     ]
-    arrays = [tfserving.decode(f, "predict", IRIS).inference.inputs["input"] for f in forms]
+    arrays = [decode(f, "predict", IRIS).inference.inputs["input"] for f in forms]
     for a in arrays:
         np.testing.assert_array_equal(a, np.array(rows))
     row_out = run(forms[0])["predictions"]
@@ -241,8 +246,8 @@ def test_row_and_columnar_are_equivalent(rows: list[list[float]]) -> None:
 def test_named_rows_equal_named_columns(rows: list[tuple[list[float], int]]) -> None:
     by_row = {"instances": [{"a": a, "b": b} for a, b in rows]}
     by_col = {"inputs": {"a": [a for a, _ in rows], "b": [b for _, b in rows]}}
-    r = tfserving.decode(by_row, "predict", TWO_INPUTS).inference.inputs
-    c = tfserving.decode(by_col, "predict", TWO_INPUTS).inference.inputs
+    r = decode(by_row, "predict", TWO_INPUTS).inference.inputs
+    c = decode(by_col, "predict", TWO_INPUTS).inference.inputs
     assert r.keys() == c.keys() == {"a", "b"}
     for k in r:
         np.testing.assert_array_equal(r[k], c[k])
@@ -298,7 +303,7 @@ def test_classify_examples_with_context() -> None:
             {names[0]: 6.7, names[1]: 3.0, names[2]: 5.2, names[3]: 2.3},  # overrides context
         ],
     }
-    decoded = tfserving.decode(body, "classify", IRIS)
+    decoded = decode(body, "classify", IRIS)
     assert (decoded.verb, decoded.columnar) == ("classify", False)
     assert decoded.inference.inputs["input"].tolist() == [SETOSA, VIRGINICA]
     out = run(body, "classify")
@@ -338,10 +343,10 @@ def test_classify_without_class_labels_uses_indices() -> None:
 def test_classify_refused_on_a_regressor_and_regress_on_a_classifier() -> None:
     examples = {"examples": [dict(zip(DIABETES.feature_names, DIAB_ROW, strict=True))]}
     with pytest.raises(InvalidInput) as e:
-        tfserving.decode(examples, "classify", DIABETES)
+        decode(examples, "classify", DIABETES)
     assert e.value.message == "model 'diabetes' is not a classifier; use :predict"
     with pytest.raises(InvalidInput) as e:
-        tfserving.decode({"examples": [{}]}, "regress", IRIS)
+        decode({"examples": [{}]}, "regress", IRIS)
     assert e.value.message == "model 'iris' is a classifier; use :classify"
 
 
@@ -371,7 +376,7 @@ def test_classify_refused_on_a_regressor_and_regress_on_a_classifier() -> None:
 )
 def test_bad_classify_requests(body: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInput) as e:
-        tfserving.decode(body, "classify", IRIS)
+        decode(body, "classify", IRIS)
     assert e.value.status == 400
     assert e.value.message == message
 

@@ -10,7 +10,7 @@ from mangum import Mangum
 
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.repository import ModelRepository
-from lambdaserve.rest.app import create_index_app, create_model_app
+from lambdaserve.rest.app import create_model_app
 from lambdaserve.settings import Settings
 
 ROW = [5.1, 3.5, 1.4, 0.2]
@@ -79,7 +79,7 @@ def test_body_over_the_cap_gets_413(client: TestClient) -> None:
         (b"", "request body is empty"),
         (b"{not json", "not valid JSON"),
         (b"[1, 2]", "JSON object"),
-        (b'{"features": [1, 2, 3]}', "expects 4 features, got 3"),
+        (b'{"features": [1, 2, 3]}', "has shape [1, 3], model expects [-1, 4]"),
         (b'{"features": [1, 2, 3, "x"]}', "must be numbers"),
         (b'{"features": [1, 2, 3, NaN]}', "not valid JSON"),
         (b'{"features": [1, 2, 3, 1e999]}', "infinity"),
@@ -146,22 +146,3 @@ def test_our_faults_are_500_without_details_even_through_mangum(models_dir: Path
     response = handler(event, None)
     assert response["statusCode"] == 500
     assert response["body"] == '{"error":"internal error"}'
-
-
-def test_index_health_and_unknown_paths(models_dir: Path, tmp_path: Path) -> None:
-    index = TestClient(create_index_app(Settings(model_repository=models_dir)))
-    health = index.get("/health").json()
-    assert health["status"] == "healthy" and health["models"] == 4 and health["broken"] == []
-    models = {m["name"]: m for m in index.get("/models").json()["models"]}
-    assert models["breast_cancer"]["default_version"] == "1"
-    assert models["breast_cancer"]["labels"] == {"stable": "1", "canary": "2"}
-    assert index.get("/v2").json()["extensions"] == ["binary_tensor_data"]
-    assert index.get("/v2/health/live").json() == {"live": True}
-    assert index.get("/v2/health/ready").json() == {"ready": True}
-    assert index.post("/v1/models/nope:predict", json={}).json() == {
-        "error": "model 'nope' not found"
-    }
-    assert index.get("/v2/models/nope/ready").status_code == 404
-    empty = TestClient(create_index_app(Settings(model_repository=tmp_path)))
-    assert empty.get("/health").status_code == 503
-    assert empty.get("/v2/health/ready").json() == {"ready": False}

@@ -1,4 +1,4 @@
-"""DataPlane: resolve a name/version/label to a cached, warm model and run it."""
+"""DataPlane: loaded models, one selection per request, the stage chain, the batch path."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lambdaserve.dataplane import DataPlane
+from lambdaserve.dataplane import DataPlane, Next, RequestContext
 from lambdaserve.errors import InvalidInput, ModelLoadError, ModelNotFound
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.model import OnnxModel, SessionConfig
@@ -45,7 +45,7 @@ def test_served_restriction_answers_404_for_other_models(iris_only: DataPlane) -
         lambda: iris_only.manifest("breast_cancer"),
         lambda: iris_only.model("breast_cancer", "1"),
         lambda: iris_only.load_all("breast_cancer"),
-        lambda: iris_only.infer("breast_cancer", request),
+        lambda: iris_only.predict("breast_cancer", request),
     ]
     for call in calls:
         with pytest.raises(ModelNotFound, match="model 'breast_cancer' not found") as e:
@@ -109,7 +109,7 @@ def test_session_config_reaches_the_model() -> None:
 
 
 def test_infer_returns_name_version_id_and_outputs(plane: DataPlane) -> None:
-    response = plane.infer("iris", InferenceRequest({"input": SETOSA}, id="req-1"))
+    response = plane.predict("iris", InferenceRequest({"input": SETOSA}, id="req-1"))
     assert isinstance(response, InferenceResponse)
     assert (response.model_name, response.model_version, response.id) == ("iris", "1", "req-1")
     assert list(response.outputs) == ["label", "probabilities"]
@@ -119,7 +119,9 @@ def test_infer_returns_name_version_id_and_outputs(plane: DataPlane) -> None:
 
 
 def test_infer_without_id_and_with_outputs_filter(plane: DataPlane) -> None:
-    response = plane.infer("iris", InferenceRequest({"input": SETOSA}, outputs=("probabilities",)))
+    response = plane.predict(
+        "iris", InferenceRequest({"input": SETOSA}, outputs=("probabilities",))
+    )
     assert response.id is None
     assert list(response.outputs) == ["probabilities"]
 
@@ -127,9 +129,9 @@ def test_infer_without_id_and_with_outputs_filter(plane: DataPlane) -> None:
 def test_infer_routes_versions_and_labels(plane: DataPlane) -> None:
     x = np.random.default_rng(0).normal(10, 5, size=(8, 30)).astype(np.float32)
     request = InferenceRequest({"input": x})
-    default = plane.infer("breast_cancer", request)
-    v2 = plane.infer("breast_cancer", request, version="2")
-    canary = plane.infer("breast_cancer", request, label="canary")
+    default = plane.predict("breast_cancer", request)
+    v2 = plane.predict("breast_cancer", request, version="2")
+    canary = plane.predict("breast_cancer", request, label="canary")
     assert (default.model_version, v2.model_version, canary.model_version) == ("1", "2", "2")
     np.testing.assert_array_equal(v2.outputs["probabilities"], canary.outputs["probabilities"])
     want_v1 = plane.model("breast_cancer", "1").predict({"input": x})["probabilities"]
@@ -141,7 +143,7 @@ def test_infer_routes_versions_and_labels(plane: DataPlane) -> None:
 def test_infer_passes_model_errors_through(plane: DataPlane) -> None:
     bad = InferenceRequest({"input": np.ones((1, 3), dtype=np.float32)})
     with pytest.raises(InvalidInput, match=r"has shape \[1, 3\], model expects \[-1, 4\]"):
-        plane.infer("iris", bad)
+        plane.predict("iris", bad)
 
 
 def test_a_broken_model_fails_to_load_and_is_not_cached(tmp_path: Path) -> None:
@@ -155,4 +157,109 @@ def test_a_broken_model_fails_to_load_and_is_not_cached(tmp_path: Path) -> None:
         plane.model("iris")
     assert not plane.is_loaded("iris", "1")
     with pytest.raises(ModelLoadError):
-        plane.infer("iris", InferenceRequest({"features": SETOSA}))
+        plane.predict("iris", InferenceRequest({"features": SETOSA}))
+
+
+class CallerKeySelector:
+    """Version by a caller header (what a traffic policy does), else the path's choice."""
+
+    headers = ("X-Caller",)
+
+    def __init__(self, plane: DataPlane) -> None:
+        self.plane = plane
+
+    def __call__(self, ctx: RequestContext) -> str:
+        if ctx.version is None and ctx.label is None and ctx.attributes.get("x-caller") == "beta":
+            return "2"
+        return self.plane.resolve(ctx.model, ctx.version, ctx.label)
+
+
+class Tagging:
+    def __init__(self, *headers: str) -> None:
+        self.headers = headers
+        self.finished: list[tuple[str | None, int]] = []
+
+    def __call__(
+        self, ctx: RequestContext, request: InferenceRequest, call_next: Next
+    ) -> InferenceResponse:
+        ctx.add_header("x-tag", ctx.attributes.get("cache-control", "none"))
+        return call_next(ctx, request)
+
+    def finish(self, ctx: RequestContext) -> None:
+        self.finished.append((ctx.selected_version, ctx.status))
+
+
+def test_select_picks_once_and_shares_the_selection(plane: DataPlane) -> None:
+    ctx = RequestContext("breast_cancer", label="canary")
+    selection = plane.select(ctx)
+    assert ctx.selection is selection
+    assert (selection.version, selection.manifest.version) == ("2", "2")
+    assert selection.model is plane.model("breast_cancer", "2")
+    assert plane.select(RequestContext("breast_cancer", "2")) is selection
+
+
+def test_select_refuses_models_this_function_does_not_serve(iris_only: DataPlane) -> None:
+    ctx = RequestContext("breast_cancer")
+    with pytest.raises(ModelNotFound):
+        iris_only.select(ctx)
+    assert ctx.selection is None
+
+
+def test_infer_keeps_the_request_and_response_on_the_context(plane: DataPlane) -> None:
+    ctx = RequestContext("iris")
+    plane.select(ctx)
+    request = InferenceRequest({"input": SETOSA}, id="r-1")
+    response = plane.infer(ctx, request)
+    assert ctx.request is request and ctx.response is response
+    assert ctx.inference_id == "r-1"
+    assert response.outputs["label"].tolist() == [0]
+
+
+def test_configure_installs_selector_stages_and_the_headers_they_read() -> None:
+    plane = DataPlane(ModelRepository(SOURCE_MODEL_REPOSITORY), served=["breast_cancer"])
+    assert plane.request_headers == ()
+    tag = Tagging("Cache-Control", "x-caller")
+    plane.configure(CallerKeySelector(plane), [tag])
+    assert plane.request_headers == ("x-caller", "cache-control")
+    x = np.random.default_rng(1).normal(10, 5, size=(3, 30)).astype(np.float32)
+    beta = RequestContext("breast_cancer", attributes={"x-caller": "beta", "cache-control": "no"})
+    assert plane.select(beta).version == "2"
+    response = plane.infer(beta, InferenceRequest({"input": x}))
+    assert response.model_version == "2"
+    assert beta.response_headers == {"x-tag": "no"}
+    other = RequestContext("breast_cancer", attributes={"x-caller": "alpha"})
+    assert plane.select(other).version == "1"
+    # A path's version still wins over the caller key.
+    pinned = RequestContext("breast_cancer", "1", attributes={"x-caller": "beta"})
+    assert plane.select(pinned).version == "1"
+    plane.finish(beta)
+    assert tag.finished == [("2", 200)]
+    plane.configure()  # back to the defaults
+    assert plane.request_headers == () and plane.stages == ()
+    assert (
+        plane.select(RequestContext("breast_cancer", attributes={"x-caller": "beta"})).version
+        == "1"
+    )
+
+
+def test_predict_block_runs_the_selected_model_on_many_rows(plane: DataPlane) -> None:
+    x = np.random.default_rng(2).normal(10, 5, size=(500, 30)).astype(np.float32)
+    ctx = RequestContext("breast_cancer", "2", route="batch")
+    plane.select(ctx)
+    outputs = plane.predict_block(ctx, {"input": x})
+    want = plane.model("breast_cancer", "2").predict({"input": x})
+    np.testing.assert_array_equal(outputs["probabilities"], want["probabilities"])
+    with pytest.raises(RuntimeError, match="select must run before"):
+        plane.predict_block(RequestContext("breast_cancer"), {"input": x})
+
+
+def test_predict_finishes_answered_and_failed_requests() -> None:
+    plane = DataPlane(ModelRepository(SOURCE_MODEL_REPOSITORY), served=["iris"])
+    tag = Tagging()
+    plane.configure(stages=[tag])
+    plane.predict("iris", InferenceRequest({"input": SETOSA}))
+    with pytest.raises(InvalidInput):
+        plane.predict("iris", InferenceRequest({"input": np.ones((1, 3), dtype=np.float32)}))
+    with pytest.raises(ModelNotFound):
+        plane.predict("breast_cancer", InferenceRequest({"input": SETOSA}))
+    assert tag.finished == [("1", 200), ("1", 400), (None, 404)]

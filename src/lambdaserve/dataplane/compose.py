@@ -1,0 +1,44 @@
+"""The one place a function's dataplane is assembled from settings: selector, then stages.
+
+New stages are added here, in order (outermost first), and nowhere else: routers, codecs
+and the batch job never name a stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lambdaserve.dataplane.plane import DataPlane
+from lambdaserve.dataplane.selection import PathSelector, Selector
+from lambdaserve.dataplane.stages import Stage
+from lambdaserve.model import SessionConfig
+from lambdaserve.repository import ModelRepository
+from lambdaserve.settings import Settings
+
+
+def session_config(settings: Settings) -> SessionConfig:
+    return SessionConfig(settings.intra_op_threads, settings.inter_op_threads)
+
+
+def selector(settings: Settings, plane: DataPlane) -> Selector:
+    """Today the version the path names, else the default; a traffic policy plugs in here."""
+    return PathSelector(plane.resolve)
+
+
+def stages(settings: Settings, plane: DataPlane) -> list[Stage]:
+    """The stages around the model, outermost first (none yet: cache, shadow, metrics next)."""
+    return []
+
+
+def create_dataplane(
+    settings: Settings,
+    served: Iterable[str] | None = None,
+    config: SessionConfig | None = None,
+) -> DataPlane:
+    plane = DataPlane(
+        ModelRepository(settings.model_repository),
+        config or session_config(settings),
+        served=served,
+    )
+    plane.configure(selector(settings, plane), stages(settings, plane))
+    return plane

@@ -1,0 +1,160 @@
+"""DataPlane: the loaded models of a function, version selection and the stage chain.
+
+Every prediction, from any protocol or the batch job, goes `select(ctx)` then
+`infer(ctx, request)` (or `predict_block(ctx, inputs)` for batch blocks), then `finish(ctx)`.
+See the package docstring for the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from lambdaserve.dataplane.context import RequestContext, Selection
+from lambdaserve.dataplane.selection import PathSelector, Selector
+from lambdaserve.dataplane.stages import Finisher, Next, Stage, chain, finishers, run_model
+from lambdaserve.errors import ModelNotFound
+from lambdaserve.inference import InferenceRequest, InferenceResponse
+from lambdaserve.model import OnnxModel, SessionConfig
+from lambdaserve.repository import ModelManifest, ModelRepository
+
+
+class DataPlane:
+    def __init__(
+        self,
+        repository: ModelRepository,
+        config: SessionConfig | None = None,
+        served: Iterable[str] | None = None,
+    ) -> None:
+        self.repository = repository
+        self.config = config or SessionConfig()
+        # None serves every model in the repository (batch, tests); a model function
+        # passes its one model so it never answers for another function's model.
+        self.served = frozenset(served) if served is not None else None
+        self._models: dict[tuple[str, str], OnnxModel] = {}
+        self._selections: dict[tuple[str, str], Selection] = {}
+        # (name, version, label) -> concrete version. A deployed repository is read-only
+        # (a Lambda layer), so a successful resolution holds for the container's life and
+        # the hot path never touches the filesystem. Failures are not cached.
+        self._resolved: dict[tuple[str, str | None, str | None], str] = {}
+        self.selector: Selector = PathSelector(self.resolve)
+        self.stages: tuple[Stage, ...] = ()
+        self._chain: Next = run_model
+        self._finishers: tuple[Finisher, ...] = ()
+        self.request_headers: tuple[str, ...] = ()
+
+    def configure(self, selector: Selector | None = None, stages: Sequence[Stage] = ()) -> None:
+        """Install the selector and the stages (outermost first); the chain is built here, once."""
+        self.selector = selector or PathSelector(self.resolve)
+        self.stages = tuple(stages)
+        self._chain = chain(self.stages)
+        parts: tuple[Selector | Stage, ...] = (self.selector, *self.stages)
+        self._finishers = finishers(parts)
+        wanted: dict[str, None] = {}
+        for part in parts:
+            wanted.update(dict.fromkeys(h.lower() for h in part.headers))
+        self.request_headers = tuple(wanted)
+
+    # ------------------------------------------------------------------ the request path
+    def select(self, ctx: RequestContext) -> Selection:
+        """Choose the version for this request or job, once; decode and encode use its manifest."""
+        version = self.selector(ctx)
+        key = (ctx.model, version)
+        selection = self._selections.get(key)
+        if selection is None:
+            model = self.model(ctx.model, version)
+            selection = self._selections[key] = Selection(model.version, model.manifest, model)
+        ctx.selection = selection
+        return selection
+
+    def infer(self, ctx: RequestContext, request: InferenceRequest) -> InferenceResponse:
+        """Run the stages and the selected model on one decoded request."""
+        ctx.request = request
+        response = self._chain(ctx, request)
+        ctx.response = response
+        return response
+
+    def predict_block(
+        self, ctx: RequestContext, inputs: Mapping[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        """The bulk path for batch blocks: the selected model on many rows, no per-request stages.
+
+        Per-request stages (cache, shadow) do not apply to blocks; job-level stages see the
+        job through `finish(ctx)`. Safe to call from a worker thread.
+        """
+        selection = ctx.selection
+        if selection is None:
+            raise RuntimeError("DataPlane.select must run before DataPlane.predict_block")
+        return selection.model.predict(inputs)
+
+    def finish(self, ctx: RequestContext) -> None:
+        """The request or job is over (answered or failed): stages that keep records see it."""
+        for finisher in self._finishers:
+            finisher.finish(ctx)
+
+    def predict(
+        self,
+        name: str,
+        request: InferenceRequest,
+        version: str | None = None,
+        label: str | None = None,
+    ) -> InferenceResponse:
+        """select + infer + finish in one call, for callers without a wire protocol."""
+        ctx = RequestContext(name, version, label)
+        try:
+            self.select(ctx)
+            return self.infer(ctx, request)
+        except Exception as exc:
+            ctx.status = getattr(exc, "status", 500)
+            ctx.error = exc
+            raise
+        finally:
+            self.finish(ctx)
+
+    # ------------------------------------------------------------------ the repository
+    def model_names(self) -> list[str]:
+        names = self.repository.names()
+        return [n for n in names if self.served is None or n in self.served]
+
+    def _check_served(self, name: str) -> None:
+        if self.served is not None and name not in self.served:
+            raise ModelNotFound(f"model {name!r} not found")
+
+    def resolve(self, name: str, version: str | None = None, label: str | None = None) -> str:
+        key = (name, version, label)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            self._check_served(name)
+            resolved = self._resolved[key] = self.repository.resolve(name, version, label)
+        return resolved
+
+    def versions(self, name: str) -> list[str]:
+        self._check_served(name)
+        return self.repository.versions(name)
+
+    def labels(self, name: str) -> dict[str, str]:
+        self._check_served(name)
+        return self.repository.labels(name)
+
+    def manifest(
+        self, name: str, version: str | None = None, label: str | None = None
+    ) -> ModelManifest:
+        return self.repository.manifest(name, self.resolve(name, version, label))
+
+    def model(self, name: str, version: str | None = None, label: str | None = None) -> OnnxModel:
+        key = (name, self.resolve(name, version, label))
+        model = self._models.get(key)
+        if model is None:
+            model = OnnxModel(self.repository.manifest(*key), self.config)
+            model.warm()
+            self._models[key] = model
+        return model
+
+    def load_all(self, name: str) -> None:
+        """Load and warm every version at init, when Lambda's CPU boost is free."""
+        for version in self.versions(name):
+            self.model(name, version)
+
+    def is_loaded(self, name: str, version: str) -> bool:
+        return (name, version) in self._models

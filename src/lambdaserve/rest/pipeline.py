@@ -1,0 +1,141 @@
+"""The one request pipeline every predict / infer / classify / regress route calls.
+
+select the version (once) -> decode with its manifest -> dataplane stages and model ->
+encode -> response with `x-model-version` and the stages' headers -> `plane.finish`.
+
+A `Binding` says how one protocol meets HTTP: its codec, the content types it accepts, and
+which HTTP headers carry the codec's request and response values. Everything per request
+that can be decided at app creation (header names to read, the codec, the stage chain) is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from lambdaserve.codecs.contract import NO_VALUES, Codec, Encoded
+from lambdaserve.dataplane import DataPlane, RequestContext
+from lambdaserve.dataplane.context import NO_ATTRIBUTES
+from lambdaserve.inference import InferenceResponse
+from lambdaserve.rest.http import check_content_type, read_body
+
+MODEL_VERSION = b"x-model-version"
+_EMPTY: Mapping[str, str] = NO_VALUES
+
+
+@dataclass(frozen=True)
+class Binding:
+    codec: Codec[Any]
+    media_types: tuple[str, ...]
+    # codec value name -> lower-case HTTP header carrying it, in the request / the response
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    response_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class RawResponse(Response):
+    """A response whose header list is already built (Response.init_headers re-encodes)."""
+
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = raw_headers
+
+
+class Pipeline:
+    def __init__(self, plane: DataPlane, binding: Binding, limit: int) -> None:
+        self._plane = plane
+        self._codec = binding.codec
+        self._media_types = binding.media_types
+        self._limit = limit
+        # One pass over the request headers fills both: what the selector and stages
+        # declared (ctx.attributes) and what the codec needs (its values).
+        self._wanted: dict[bytes, tuple[bool, str]] = {
+            name.encode("latin-1"): (True, name) for name in plane.request_headers
+        }
+        self._wanted.update(
+            (header.lower().encode("latin-1"), (False, value))
+            for value, header in binding.request_headers.items()
+        )
+        self._response_headers = {
+            value: header.lower().encode("latin-1")
+            for value, header in binding.response_headers.items()
+        }
+
+    async def __call__(
+        self,
+        request: Request,
+        name: str,
+        version: str | None = None,
+        label: str | None = None,
+        route: str = "predict",
+        values: Mapping[str, str] = _EMPTY,
+    ) -> Response:
+        """`values`: codec values the route took from the path (e.g. TF Serving's verb)."""
+        started = perf_counter()
+        attributes: Mapping[str, str] = NO_ATTRIBUTES
+        if self._wanted:
+            attributes, values = self._read_headers(request, values)
+        ctx = RequestContext(name, version, label, route, attributes, started)
+        plane, codec = self._plane, self._codec
+        try:
+            check_content_type(request, self._media_types)
+            ctx.body = body = await read_body(request, self._limit)
+            manifest = plane.select(ctx).manifest
+            decoded = codec.decode(body, values, manifest)
+            ctx.decoded = perf_counter()
+            response = plane.infer(ctx, decoded.inference)
+            ctx.inferred = perf_counter()
+            encoded = codec.encode(response, decoded, manifest)
+            ctx.encoded = perf_counter()
+        except Exception as exc:
+            ctx.status = getattr(exc, "status", 500)
+            ctx.error = exc
+            plane.finish(ctx)
+            raise
+        ctx.reply_media_type = encoded.media_type
+        plane.finish(ctx)
+        return RawResponse(encoded.body, self._headers(ctx, response, encoded))
+
+    def _read_headers(
+        self, request: Request, path_values: Mapping[str, str]
+    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        attributes: dict[str, str] = {}
+        values: dict[str, str] | None = None
+        wanted = self._wanted
+        for key, raw in request.scope["headers"]:
+            target = wanted.get(key)
+            if target is None:
+                continue
+            is_attribute, name = target
+            value = raw.decode("latin-1")
+            if is_attribute:
+                attributes[name] = value
+            else:
+                if values is None:
+                    values = dict(path_values)
+                values[name] = value
+        return attributes, path_values if values is None else values
+
+    def _headers(
+        self, ctx: RequestContext, response: InferenceResponse, encoded: Encoded
+    ) -> list[tuple[bytes, bytes]]:
+        body = encoded.body
+        headers = [
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"content-type", encoded.media_type.encode("latin-1")),
+            (MODEL_VERSION, response.model_version.encode("latin-1")),
+        ]
+        if encoded.values:
+            names = self._response_headers
+            headers.extend((names[k], v.encode("latin-1")) for k, v in encoded.values.items())
+        if ctx.response_headers:
+            headers.extend(
+                (k.encode("latin-1"), v.encode("latin-1")) for k, v in ctx.response_headers.items()
+            )
+        return headers
