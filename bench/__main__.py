@@ -15,12 +15,16 @@ from bench.budget import FULL, QUICK, Budget
 from bench.report import Section
 
 # Size first: its `sam build` also feeds the cold-start section's layer runs.
-SECTIONS = ("size", "warm", "cold", "batch_requests", "batch_job")
+SECTIONS = ("size", "warm", "cold", "batch_requests", "batch_job", "cost")
 MODULES = {"batch_requests": "throughput"}
+# Sections that price what earlier sections of the same run measured.
+USES_EARLIER = {"cost"}
 
 
-def runner(name: str) -> Callable[[Budget], Section]:
+def runner(name: str, earlier: list[Section]) -> Callable[[Budget], Section]:
     module = __import__(f"bench.{MODULES.get(name, name)}", fromlist=["run"])
+    if name in USES_EARLIER:
+        return lambda budget: module.run(budget, earlier)  # type: ignore[no-any-return]
     run: Callable[[Budget], Section] = module.run
     return run
 
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         try:
-            sections.append(runner(name)(budget))
+            sections.append(runner(name, sections)(budget))
         except Exception as exc:  # one broken section must not hide the others' figures
             traceback.print_exc()
             sections.append(Section(name, name, skipped=f"failed: {exc!r}"))
