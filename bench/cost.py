@@ -301,6 +301,17 @@ def section(
                 "billed_ms": round(m.billed_ms, 3),
                 "request_bytes": m.request_bytes,
                 "response_bytes": m.response_bytes,
+                "usd_per_million_predictions": {
+                    arch: round(
+                        (
+                            lambda_per_million(prices, arch, m.billed_ms, memory)
+                            + http_api_per_million(prices, m.request_bytes)
+                        )
+                        / m.rows,
+                        6,
+                    )
+                    for arch in ARCHES
+                },
             }
             for m in measured
         ],
