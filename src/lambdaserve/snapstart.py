@@ -32,7 +32,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import snapshot_restore_py
@@ -45,19 +45,27 @@ Hook = Callable[[], object]
 class _Phase:
     """One phase's named hooks, in registration order; registered with Lambda once."""
 
-    def __init__(self, name: str, lifo: bool, register: Callable[[Hook], object]) -> None:
+    def __init__(
+        self,
+        name: str,
+        lifo: bool,
+        register: Callable[[Hook], object],
+        registry: Callable[[], list[Any]],
+    ) -> None:
         self.name = name
         self.lifo = lifo  # Lambda runs before-snapshot hooks last-registered first
         self._register = register
+        self._registry = registry  # snapshot_restore_py's list of (function, args, kwargs)
         self._hooks: dict[str, Hook] = {}
-        self._dispatching = False
+
+    def _registered(self) -> bool:
+        return any(entry[0] == self.run for entry in self._registry())
 
     def add(self, name: str, hook: Hook) -> None:
         self._hooks.pop(name, None)  # a replaced hook moves to the end, like a new one
         self._hooks[name] = hook
-        if not self._dispatching:
+        if not self._registered():  # once: this phase's hooks run inside one Lambda hook
             self._register(self.run)
-            self._dispatching = True
 
     def names(self) -> list[str]:
         order = list(self._hooks)
@@ -76,10 +84,22 @@ class _Phase:
 
     def clear(self) -> None:
         self._hooks.clear()
+        registry = self._registry()
+        registry[:] = [entry for entry in registry if entry[0] != self.run]
 
 
-_before = _Phase("before-snapshot", True, snapshot_restore_py.register_before_snapshot)
-_after = _Phase("after-restore", False, snapshot_restore_py.register_after_restore)
+_before = _Phase(
+    "before-snapshot",
+    True,
+    snapshot_restore_py.register_before_snapshot,
+    snapshot_restore_py.get_before_snapshot,
+)
+_after = _Phase(
+    "after-restore",
+    False,
+    snapshot_restore_py.register_after_restore,
+    snapshot_restore_py.get_after_restore,
+)
 
 
 def before_snapshot(name: str, hook: Hook) -> None:
@@ -111,7 +131,7 @@ def run_after_restore() -> list[str]:
 
 
 def clear() -> None:
-    """Forget every registered hook (tests)."""
+    """Forget every registered hook, here and in Lambda's registry (tests)."""
     _before.clear()
     _after.clear()
 

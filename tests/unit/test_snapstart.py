@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 import snapshot_restore_py
+from awslambdaric import lambda_runtime_hooks_runner
 
 from lambdaserve import snapstart
 from lambdaserve.dataplane import DataPlane
@@ -22,28 +23,20 @@ def no_hooks() -> Iterator[None]:
     snapstart.clear()
 
 
-def run_like_lambda() -> None:
-    """What awslambdaric does for `snap-start` inits, through snapshot_restore_py's registry."""
-    before = list(snapshot_restore_py.get_before_snapshot())
-    while before:
-        func, args, kwargs = before.pop()  # last registered first
-        func(*args, **kwargs)
-    for func, args, kwargs in snapshot_restore_py.get_after_restore():
-        func(*args, **kwargs)
-
-
 def recorder(calls: list[str], name: str) -> Callable[[], None]:
     return lambda: calls.append(name)
 
 
-def test_hooks_run_in_lambdas_order_through_snapshot_restore_py() -> None:
+def test_hooks_run_in_lambdas_order_by_awss_runtime_client() -> None:
     calls: list[str] = []
     snapstart.before_snapshot("close-a", recorder(calls, "close-a"))
     snapstart.before_snapshot("close-b", recorder(calls, "close-b"))
     snapstart.after_restore("reseed", recorder(calls, "reseed"))
     snapstart.after_restore("warm", recorder(calls, "warm"))
 
-    run_like_lambda()
+    # What awslambdaric's bootstrap does for a `snap-start` init, around restore/next.
+    lambda_runtime_hooks_runner.run_before_snapshot()
+    lambda_runtime_hooks_runner.run_after_restore()
 
     # Before-snapshot hooks unwind (last registered first); after-restore ones run in order.
     assert calls == ["close-b", "close-a", "reseed", "warm"]
