@@ -111,6 +111,6 @@ def test_quick_run_measures_warm_latency_and_batch_requests(tmp_path: Path) -> N
 def test_quick_run_of_every_section(tmp_path: Path) -> None:
     assert bench_main.main(["--quick", "--out", str(tmp_path)]) == 0
     doc = json.loads((tmp_path / "report.json").read_text())
-    for name in ("warm", "cold", "batch_requests"):
+    for name in ("warm", "cold", "init", "batch_requests", "cost"):
         assert doc["sections"][name]["skipped"] is None, name
     assert doc["sections"]["size"]["skipped"].startswith("quick run")
