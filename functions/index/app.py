@@ -16,7 +16,7 @@ from lambdaserve.settings import Settings
 settings = Settings.from_env()
 app = create_index_app(settings)
 _http = Mangum(app, lifespan="off")
-_forward = Forwarder.from_json(settings.model_functions)
+_forward = Forwarder.from_json(settings.model_functions, settings.model_function_alias)
 gc.freeze()  # init's objects never change: the garbage collector stops walking them
 
 

@@ -30,33 +30,43 @@ def _error(status: int, message: str) -> dict[str, Any]:
     }
 
 
-def lambda_invoker() -> Invoker:
-    """Synchronous Lambda Invoke via boto3 (imported on first use: cold starts stay small)."""
+def lambda_invoker(alias: str = "") -> Invoker:
+    """Synchronous Lambda Invoke via boto3 (imported on first use: cold starts stay small).
+
+    With an alias, the published version behind it answers (SnapStart, provisioned
+    concurrency and canary weights apply to the alias, never to the unqualified function).
+    """
     import boto3  # provided by the Lambda python runtime
 
     client = boto3.client("lambda")
 
     def invoke(function: str, payload: bytes) -> tuple[bytes, str | None]:
-        result = client.invoke(FunctionName=function, Payload=payload)
+        if alias:
+            result = client.invoke(FunctionName=function, Payload=payload, Qualifier=alias)
+        else:
+            result = client.invoke(FunctionName=function, Payload=payload)
         return result["Payload"].read(), result.get("FunctionError")
 
     return invoke
 
 
 class Forwarder:
-    def __init__(self, functions: dict[str, str], invoker: Invoker | None = None) -> None:
+    def __init__(
+        self, functions: dict[str, str], invoker: Invoker | None = None, alias: str = ""
+    ) -> None:
         self.functions = functions
+        self.alias = alias
         self._invoker = invoker
 
     @classmethod
-    def from_json(cls, raw: str) -> Forwarder:
+    def from_json(cls, raw: str, alias: str = "") -> Forwarder:
         try:
             functions = orjson.loads(raw or "{}")
         except orjson.JSONDecodeError as exc:
             raise ValueError("LAMBDASERVE_MODEL_FUNCTIONS must be a JSON object") from exc
         if not isinstance(functions, dict):
             raise ValueError("LAMBDASERVE_MODEL_FUNCTIONS must be a JSON object")
-        return cls({str(k): str(v) for k, v in functions.items()})
+        return cls({str(k): str(v) for k, v in functions.items()}, alias=alias)
 
     def target(self, event: dict[str, Any]) -> str | None:
         """The function owning this event's colon path, if it is one."""
@@ -65,7 +75,7 @@ class Forwarder:
 
     def __call__(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
         if self._invoker is None:
-            self._invoker = lambda_invoker()
+            self._invoker = lambda_invoker(self.alias)
         try:
             payload, function_error = self._invoker(function, orjson.dumps(event))
         except Exception:

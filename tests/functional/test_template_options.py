@@ -134,3 +134,9 @@ def test_sams_translator_puts_the_api_and_provisioned_concurrency_on_the_alias(
     ]
     assert uris
     assert all("Aliaslive}" in uri for uri in uris)
+
+
+def test_the_index_forwards_to_the_alias_the_api_serves(template: Any) -> None:
+    index = template["Resources"]["IndexFunction"]["Properties"]["Environment"]["Variables"]
+    aliases = {props["AutoPublishAlias"] for props in model_functions(template).values()}
+    assert aliases == {index["LAMBDASERVE_MODEL_FUNCTION_ALIAS"]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import orjson
 import pytest
 
@@ -66,3 +68,29 @@ def test_function_errors_become_502_json() -> None:
 def test_bad_function_map_is_refused(raw: str) -> None:
     with pytest.raises(ValueError, match="LAMBDASERVE_MODEL_FUNCTIONS"):
         Forwarder.from_json(raw)
+
+
+@pytest.mark.parametrize("alias", ["live", ""])
+def test_forwarding_invokes_the_alias(alias: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Invoke request botocore would send names the alias as its Qualifier."""
+    import boto3
+    from botocore.response import StreamingBody
+    from botocore.stub import Stubber
+
+    client = boto3.client("lambda", region_name="us-east-1")
+    ev = event("/v1/models/iris:predict")
+    answer = b'{"statusCode": 200, "body": "{}"}'
+    expected: dict[str, object] = {"FunctionName": "IrisFunction", "Payload": orjson.dumps(ev)}
+    if alias:
+        expected["Qualifier"] = alias
+    stubber = Stubber(client)
+    stubber.add_response(
+        "invoke",
+        {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(answer), len(answer))},
+        expected,
+    )
+    monkeypatch.setattr(boto3, "client", lambda *args, **kwargs: client)
+    forwarder = Forwarder.from_json('{"iris": "IrisFunction"}', alias)
+    with stubber:
+        assert forwarder("IrisFunction", ev) == {"statusCode": 200, "body": "{}"}
+    stubber.assert_no_pending_responses()

@@ -119,3 +119,10 @@ def test_batch_parse_process_defaults_to_multi_cpu_and_can_be_forced(
     monkeypatch.setenv("LAMBDASERVE_BATCH_PARSE_PROCESS", "maybe")
     with pytest.raises(ValueError, match="LAMBDASERVE_BATCH_PARSE_PROCESS must be 1 or 0"):
         Settings.from_env()
+
+
+def test_model_function_alias_is_read_and_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAMBDASERVE_MODEL_FUNCTION_ALIAS", " live ")
+    assert Settings.from_env().model_function_alias == "live"
+    monkeypatch.delenv("LAMBDASERVE_MODEL_FUNCTION_ALIAS")
+    assert Settings.from_env().model_function_alias == ""
