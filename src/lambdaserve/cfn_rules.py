@@ -9,8 +9,9 @@ local tool can refuse the same parameter overrides. Never shipped in the Lambda 
 The template is the parsed document with intrinsic functions in their long form
 ({"Fn::Equals": [...]}, {"Ref": name}), as cfnlint.decode and samtranslator produce it.
 Rule functions: Fn::And, Fn::Or, Fn::Not, Fn::Equals, Fn::Contains, Fn::EachMemberEquals,
-Fn::EachMemberIn, Ref to a parameter. Values compare as CloudFormation compares them:
-as strings (a Number parameter's 0 is "0").
+Fn::EachMemberIn, Ref to a parameter. A parameter's value is a string (a Number
+parameter's 0 is "0"); literals keep their YAML type, so a rule must compare with "0", not
+0, as CloudFormation's own examples quote them - an unquoted number never matches here.
 """
 
 from __future__ import annotations
@@ -60,12 +61,10 @@ def _value(node: Any, values: Mapping[str, str]) -> Any:
         return _condition(node, values)
     if isinstance(node, list):
         return [_value(item, values) for item in node]
-    if isinstance(node, bool):
-        return str(node).lower()
-    return str(node)
+    return node
 
 
-def _items(raw: Any) -> list[str]:
+def _items(raw: Any) -> list[Any]:
     return raw if isinstance(raw, list) else str(raw).split(",")
 
 

@@ -19,7 +19,7 @@ TEMPLATE: dict[str, Any] = {
             "RuleCondition": {"Fn::Equals": [{"Ref": "Mode"}, "off"]},
             "Assertions": [
                 {
-                    "Assert": {"Fn::Equals": [{"Ref": "Count"}, 0]},
+                    "Assert": {"Fn::Equals": [{"Ref": "Count"}, "0"]},
                     "AssertDescription": "Count needs Mode on",
                 }
             ],
@@ -72,6 +72,11 @@ def test_list_functions() -> None:
 def test_values_compare_as_cloudformation_strings() -> None:
     values = parameter_values(TEMPLATE, {})
     assert values == {"Mode": "off", "Count": "0", "Sizes": "small,large"}
+    unquoted = {
+        "Parameters": {"Count": {"Type": "Number", "Default": 0}},
+        "Rules": {"R": {"Assertions": [{"Assert": {"Fn::Equals": [{"Ref": "Count"}, 0]}}]}},
+    }
+    assert violations(unquoted, {}) == [Violation("R", "R")]  # 0 is not the string "0"
 
 
 def test_unknown_parameters_and_missing_values_are_errors() -> None:
