@@ -1,6 +1,8 @@
 """One ONNX model version: an onnxruntime session created once, validated inputs, predict.
 
-Knows ONNX and numpy; knows nothing of HTTP or of any wire protocol.
+Knows ONNX and numpy; knows nothing of HTTP or of any wire protocol. `predict` is the one
+place inputs are checked against the signature (names, dtype casts, shape and width,
+finiteness), for every protocol and for batch blocks; codecs only check the wire format.
 """
 
 from __future__ import annotations

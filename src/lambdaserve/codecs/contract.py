@@ -15,9 +15,8 @@ tensors against its signature (width, finiteness) once, for every protocol and b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import orjson
 
@@ -37,8 +36,9 @@ class Decoded(Protocol):
 D = TypeVar("D", bound=Decoded)
 
 
-@dataclass(frozen=True, slots=True)
-class Encoded:
+class Encoded(NamedTuple):
+    """What encode returns (a named tuple: built on every request, it must be cheap)."""
+
     body: bytes
     media_type: str = JSON
     values: Mapping[str, str] = NO_VALUES

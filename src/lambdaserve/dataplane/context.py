@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 
@@ -29,31 +29,31 @@ class Selection:
 class RequestContext:
     """What one request carries through selection, the stages and the pipeline's encode.
 
-    Built by the caller (the REST pipeline per request, the batch job per job); filled in
-    as the request advances. Plain attributes in slots: a stage reads and writes them
-    directly, and building one costs a few hundred nanoseconds.
+    Built by the caller (the REST pipeline per request, the batch job per job) and filled
+    in as the request advances. Fields a request may never reach are class-level defaults,
+    so building one sets six attributes (it is on every request's hot path).
     """
 
-    __slots__ = (
-        "_inference_id",
-        "attributes",
-        "body",
-        "decoded",
-        "encoded",
-        "error",
-        "inferred",
-        "label",
-        "model",
-        "reply_media_type",
-        "request",
-        "response",
-        "response_headers",
-        "route",
-        "selection",
-        "started",
-        "status",
-        "version",
-    )
+    # Set by DataPlane.select / DataPlane.infer.
+    selection: Selection | None = None
+    request: InferenceRequest | None = None
+    response: InferenceResponse | None = None
+    # Set by the REST pipeline: the raw request body, and the encoded reply (for capture).
+    body: bytes | None = None
+    reply_body: bytes | None = None
+    reply_media_type: str | None = None
+    # Headers stages add to the response (lower-case name -> value), e.g. x-cache.
+    response_headers: dict[str, str] | None = None
+    # What stages record for later stages and for finish (e.g. "cache": "hit").
+    notes: dict[str, Any] | None = None
+    # The status the caller gets (an error's status on failure), and the error.
+    status: int = 200
+    error: BaseException | None = None
+    # time.perf_counter() marks after decode, inference and encode (0.0: not reached).
+    decoded: float = 0.0
+    inferred: float = 0.0
+    encoded: float = 0.0
+    _inference_id: str | None = None
 
     def __init__(
         self,
@@ -73,22 +73,7 @@ class RequestContext:
         # Lower-cased request header name -> value, for the headers the selector and the
         # stages declared (`headers`); nothing else is read from the request.
         self.attributes = attributes
-        self.selection: Selection | None = None  # set by DataPlane.select
-        self.body: bytes | None = None  # the raw request body (REST), for capture
-        self.request: InferenceRequest | None = None  # set by DataPlane.infer
-        self.response: InferenceResponse | None = None  # set by DataPlane.infer
-        # Headers stages add to the response (lower-case name -> value), e.g. x-cache.
-        self.response_headers: dict[str, str] | None = None
-        self.reply_media_type: str | None = None
-        self.status = 200  # the status the caller gets; an error's status on failure
-        self.error: BaseException | None = None
-        # time.perf_counter() marks: request start, decode done, inference done, encode done
-        # (0.0: not reached). The REST pipeline sets them; a batch job sets what it measures.
-        self.started = started
-        self.decoded = 0.0
-        self.inferred = 0.0
-        self.encoded = 0.0
-        self._inference_id: str | None = None
+        self.started = started  # perf_counter() when the request arrived
 
     @property
     def selected_version(self) -> str | None:
@@ -107,6 +92,12 @@ class RequestContext:
         if self.response_headers is None:
             self.response_headers = {}
         self.response_headers[name] = value
+
+    def note(self, name: str, value: Any) -> None:
+        """Record something for later stages and finishers (cache result, shadow outcome)."""
+        if self.notes is None:
+            self.notes = {}
+        self.notes[name] = value
 
     @property
     def decode_seconds(self) -> float:

@@ -7,6 +7,7 @@ See the package docstring for the contract.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -18,6 +19,8 @@ from lambdaserve.errors import ModelNotFound
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.model import OnnxModel, SessionConfig
 from lambdaserve.repository import ModelManifest, ModelRepository
+
+logger = logging.getLogger("lambdaserve")
 
 
 class DataPlane:
@@ -89,9 +92,15 @@ class DataPlane:
         return selection.model.predict(inputs)
 
     def finish(self, ctx: RequestContext) -> None:
-        """The request or job is over (answered or failed): stages that keep records see it."""
+        """The request or job is over (answered or failed): stages that keep records see it.
+
+        A failing finisher (a metrics or capture record) is logged and never fails the request.
+        """
         for finisher in self._finishers:
-            finisher.finish(ctx)
+            try:
+                finisher.finish(ctx)
+            except Exception:
+                logger.exception("dataplane stage %r failed to finish", finisher)
 
     def predict(
         self,

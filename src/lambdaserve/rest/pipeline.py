@@ -98,8 +98,8 @@ class Pipeline:
             ctx.error = exc
             plane.finish(ctx)
             raise
-        ctx.reply_media_type = encoded.media_type
-        plane.finish(ctx)
+        ctx.reply_body, ctx.reply_media_type = encoded.body, encoded.media_type
+        plane.finish(ctx)  # headers a finisher adds are still sent
         return RawResponse(encoded.body, self._headers(ctx, response, encoded))
 
     def _read_headers(

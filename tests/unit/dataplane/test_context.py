@@ -16,6 +16,7 @@ def test_what_the_caller_named_and_defaults() -> None:
     assert ctx.attributes == {"x-user-id": "u1"}
     assert ctx.selection is None and ctx.selected_version is None
     assert (ctx.status, ctx.error, ctx.response_headers) == (200, None, None)
+    assert (ctx.body, ctx.reply_body, ctx.reply_media_type) == (None, None, None)
     assert RequestContext("iris").attributes == {}
 
 
@@ -47,3 +48,12 @@ def test_latency_split_from_the_marks() -> None:
     assert (ctx.decode_seconds, ctx.inference_seconds, ctx.encode_seconds) == (0.0, 0.0, 0.0)
     ctx.decoded, ctx.inferred, ctx.encoded = 10.25, 11.0, 11.5
     assert (ctx.decode_seconds, ctx.inference_seconds, ctx.encode_seconds) == (0.25, 0.75, 0.5)
+
+
+def test_notes_are_left_for_later_stages() -> None:
+    ctx = RequestContext("iris")
+    assert ctx.notes is None
+    ctx.note("cache", "miss")
+    ctx.note("shadow", {"version": "2", "agree": True})
+    assert ctx.notes == {"cache": "miss", "shadow": {"version": "2", "agree": True}}
+    assert RequestContext("iris").notes is None  # never shared between requests

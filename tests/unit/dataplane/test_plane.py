@@ -263,3 +263,28 @@ def test_predict_finishes_answered_and_failed_requests() -> None:
     with pytest.raises(ModelNotFound):
         plane.predict("breast_cancer", InferenceRequest({"input": SETOSA}))
     assert tag.finished == [("1", 200), ("1", 400), (None, 404)]
+
+
+class BrokenRecorder:
+    headers: tuple[str, ...] = ()
+
+    def __call__(
+        self, ctx: RequestContext, request: InferenceRequest, call_next: Next
+    ) -> InferenceResponse:
+        return call_next(ctx, request)
+
+    def finish(self, ctx: RequestContext) -> None:
+        raise OSError("metrics sink is gone")
+
+
+def test_a_failing_finisher_is_logged_and_never_fails_the_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    plane = DataPlane(ModelRepository(SOURCE_MODEL_REPOSITORY), served=["iris"])
+    after = Tagging()
+    plane.configure(stages=[BrokenRecorder(), after])
+    with caplog.at_level("ERROR", logger="lambdaserve"):
+        response = plane.predict("iris", InferenceRequest({"input": SETOSA}))
+    assert response.outputs["label"].tolist() == [0]
+    assert after.finished == [("1", 200)]  # the next finisher still ran
+    assert "failed to finish" in caplog.text and "metrics sink is gone" in caplog.text

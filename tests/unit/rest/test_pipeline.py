@@ -129,6 +129,7 @@ def test_the_context_records_route_body_timings_and_reply(
     assert ctx.response.outputs["label"].shape == (1,)
     assert 0 < ctx.started < ctx.decoded < ctx.inferred < ctx.encoded
     assert ctx.reply_media_type == "application/json"
+    assert orjson.loads(ctx.reply_body or b"")["id"] == "call-7"
     assert ctx.error is None
 
 
