@@ -26,23 +26,24 @@ def model_info(plane: DataPlane, name: str, version: str | None) -> dict[str, An
 
 
 def router(plane: DataPlane, limit: int) -> APIRouter:
-    # LeanRoute: endpoints take the bare Request (no per-request dependency solving); one
-    # endpoint serves a path with and without `/versions/{version}`.
+    # LeanRoute: endpoints take the bare Request (no per-request dependency solving). One
+    # endpoint serves a path with and without `/versions/{version}`; decorators apply
+    # bottom-up, so the plain path is registered, and tried, first.
     api = APIRouter(tags=["simple"], route_class=LeanRoute)
     pipeline = Pipeline(plane, Binding(simple, JSON_TYPES), limit)
 
-    @api.post("/models/{model}/predict", openapi_extra=_PREDICT_DOC, summary="Predict")
     @api.post(
         "/models/{model}/versions/{version}/predict",
         openapi_extra=_PREDICT_DOC,
         summary="Predict with one version",
     )
+    @api.post("/models/{model}/predict", openapi_extra=_PREDICT_DOC, summary="Predict")
     async def predict(request: Request) -> Response:
         params = request.path_params
         return await pipeline(request, params["model"], params.get("version"))
 
-    @api.get("/models/{model}", summary="Model info")
     @api.get("/models/{model}/versions/{version}", summary="Model version info")
+    @api.get("/models/{model}", summary="Model info")
     async def info(request: Request) -> JSONResponse:
         params = request.path_params
         return JSONResponse(model_info(plane, params["model"], params.get("version")))

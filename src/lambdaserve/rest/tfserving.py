@@ -17,7 +17,9 @@ _VERB_VALUES = {verb: {tfserving.VERB: verb} for verb in tfserving.VERBS}
 
 
 def router(plane: DataPlane, limit: int) -> APIRouter:
-    # LeanRoute: endpoints take the bare Request (no per-request dependency solving).
+    # LeanRoute: endpoints take the bare Request (no per-request dependency solving). A GET
+    # endpoint serves its path plain, per version and per label; decorators apply bottom-up,
+    # so the plain path is registered, and tried, first.
     api = APIRouter(tags=["tensorflow-serving"], route_class=LeanRoute)
     pipeline = Pipeline(plane, Binding(tfserving, TF_SERVING_TYPES), limit)
 
@@ -46,9 +48,9 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
         name = request.path_params["model"]
         return await pipeline(request, name, None, label, verb, _VERB_VALUES[verb])
 
-    @api.get("/v1/models/{model}", summary="Model status")
-    @api.get("/v1/models/{model}/versions/{version}", summary="Model version status")
     @api.get("/v1/models/{model}/labels/{label}", summary="Labelled version status")
+    @api.get("/v1/models/{model}/versions/{version}", summary="Model version status")
+    @api.get("/v1/models/{model}", summary="Model status")
     async def status(request: Request) -> JSONResponse:
         params = request.path_params
         name, version, label = params["model"], params.get("version"), params.get("label")
@@ -58,9 +60,9 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
             return JSONResponse(tfserving.version_status(plane.versions(name)))
         return JSONResponse(tfserving.version_status([plane.resolve(name, version, label)]))
 
-    @api.get("/v1/models/{model}/metadata", summary="Model metadata")
-    @api.get("/v1/models/{model}/versions/{version}/metadata", summary="Version metadata")
     @api.get("/v1/models/{model}/labels/{label}/metadata", summary="Labelled version metadata")
+    @api.get("/v1/models/{model}/versions/{version}/metadata", summary="Version metadata")
+    @api.get("/v1/models/{model}/metadata", summary="Model metadata")
     async def metadata(request: Request) -> JSONResponse:
         params = request.path_params
         manifest = plane.manifest(params["model"], params.get("version"), params.get("label"))

@@ -22,31 +22,32 @@ BINDING = Binding(
 
 
 def router(plane: DataPlane, limit: int) -> APIRouter:
-    # LeanRoute: endpoints take the bare Request (no per-request dependency solving); one
-    # endpoint serves a path with and without `/versions/{version}`.
+    # LeanRoute: endpoints take the bare Request (no per-request dependency solving). One
+    # endpoint serves a path with and without `/versions/{version}`; decorators apply
+    # bottom-up, so the plain path is registered, and tried, first.
     api = APIRouter(tags=["open-inference-protocol"], route_class=LeanRoute)
     pipeline = Pipeline(plane, BINDING, limit)
 
-    @api.post("/v2/models/{model}/infer", openapi_extra=_INFER_DOC, summary="Infer")
     @api.post(
         "/v2/models/{model}/versions/{version}/infer",
         openapi_extra=_INFER_DOC,
         summary="Infer with a version",
     )
+    @api.post("/v2/models/{model}/infer", openapi_extra=_INFER_DOC, summary="Infer")
     async def infer(request: Request) -> Response:
         params = request.path_params
         return await pipeline(request, params["model"], params.get("version"), route="infer")
 
-    @api.get("/v2/models/{model}", summary="Model metadata")
     @api.get("/v2/models/{model}/versions/{version}", summary="Model version metadata")
+    @api.get("/v2/models/{model}", summary="Model metadata")
     async def metadata(request: Request) -> JSONResponse:
         params = request.path_params
         name = params["model"]
         manifest = plane.manifest(name, params.get("version"))
         return JSONResponse(v2.model_metadata(manifest, plane.versions(name)))
 
-    @api.get("/v2/models/{model}/ready", summary="Model ready")
     @api.get("/v2/models/{model}/versions/{version}/ready", summary="Model version ready")
+    @api.get("/v2/models/{model}/ready", summary="Model ready")
     async def ready(request: Request) -> JSONResponse:
         params = request.path_params
         name = params["model"]
