@@ -78,14 +78,12 @@ class Pipeline:
     ) -> Response:
         """`values`: codec values the route took from the path (e.g. TF Serving's verb)."""
         started = perf_counter()
-        attributes: Mapping[str, str] = NO_ATTRIBUTES
-        if self._wanted:
-            attributes, values = self._read_headers(request, values)
+        content_type, content_length, attributes, values = self._read_headers(request, values)
         ctx = RequestContext(name, version, label, route, attributes, started)
         plane, codec = self._plane, self._codec
         try:
-            check_content_type(request, self._media_types)
-            ctx.body = body = await read_body(request, self._limit)
+            check_content_type(content_type, self._media_types)
+            ctx.body = body = await read_body(request, self._limit, content_length)
             manifest = plane.select(ctx).manifest
             decoded = codec.decode(body, values, manifest)
             ctx.decoded = perf_counter()
@@ -104,23 +102,34 @@ class Pipeline:
 
     def _read_headers(
         self, request: Request, path_values: Mapping[str, str]
-    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
-        attributes: dict[str, str] = {}
+    ) -> tuple[str | None, str | None, Mapping[str, str], Mapping[str, str]]:
+        """One pass over the ASGI headers (names arrive lower-cased): content type and
+        length, the selector's and stages' attributes, the codec's values."""
+        content_type = content_length = None
+        attributes: dict[str, str] | None = None
         values: dict[str, str] | None = None
         wanted = self._wanted
         for key, raw in request.scope["headers"]:
-            target = wanted.get(key)
-            if target is None:
-                continue
-            is_attribute, name = target
-            value = raw.decode("latin-1")
-            if is_attribute:
-                attributes[name] = value
-            else:
-                if values is None:
-                    values = dict(path_values)
-                values[name] = value
-        return attributes, path_values if values is None else values
+            if key == b"content-type":
+                content_type = raw.decode("latin-1")
+            elif key == b"content-length":
+                content_length = raw.decode("latin-1")
+            elif wanted and key in wanted:
+                is_attribute, name = wanted[key]
+                if is_attribute:
+                    if attributes is None:
+                        attributes = {}
+                    attributes[name] = raw.decode("latin-1")
+                else:
+                    if values is None:
+                        values = dict(path_values)
+                    values[name] = raw.decode("latin-1")
+        return (
+            content_type,
+            content_length,
+            NO_ATTRIBUTES if attributes is None else attributes,
+            path_values if values is None else values,
+        )
 
     def _headers(
         self, ctx: RequestContext, response: InferenceResponse, encoded: Encoded
