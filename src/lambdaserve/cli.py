@@ -15,12 +15,16 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdaserve.local.errors import LocalError
+
+if TYPE_CHECKING:  # the runtime's modules load on use, so `--help` stays fast
+    from lambdaserve.local.runtime import LocalLambda
+    from lambdaserve.local.template import Template
 
 DEFAULT_BUILD_DIR = Path(".aws-sam") / "build"
 
@@ -87,7 +91,7 @@ def _read_json(path: str, what: str) -> Any:
         ) from None
 
 
-def _template(args: argparse.Namespace) -> Any:
+def _template(args: argparse.Namespace) -> Template:
     from lambdaserve.local import template
 
     path = Path(args.template)
@@ -101,22 +105,27 @@ def _template(args: argparse.Namespace) -> Any:
     return template.load(path, _region(), _parameters(args.parameter_overrides))
 
 
-def _runtime(args: argparse.Namespace, tpl: Any, console: Console, forward_logs: bool) -> Any:
+def _runtime(
+    args: argparse.Namespace,
+    tpl: Template,
+    console: Console,
+    endpoints: Mapping[str, str],
+) -> LocalLambda:
     from lambdaserve.local.runtime import LocalLambda
 
     return LocalLambda(
         tpl,
         built=args.built,
+        endpoints=endpoints,
         env_overrides=_env_vars(args.env_vars),
         console=console,
-        forward_logs=forward_logs,
         max_instances=getattr(args, "instances", 1),
         warn=console.warn,
     )
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    from lambdaserve.local import lambda_api, server
+    from lambdaserve.local.lambda_api import LambdaApiService
 
     tpl = _template(args)
     function = tpl.function(args.function)
@@ -126,92 +135,54 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         payload = b"{}"
     else:
         payload = json.dumps(_read_json(args.event, "event file")).encode()
-    runtime = _runtime(args, tpl, console, forward_logs=False)
     # Functions that invoke other functions (the index forwarding TF Serving paths) reach
     # them through a local Lambda API, as they would reach Lambda.
-    api = server.bind("127.0.0.1", 0, lambda_api.handler_for(runtime), "Lambda API", "--port")
-    runtime.extra_env["AWS_ENDPOINT_URL_LAMBDA"] = server.url(api)
-    server.serve_in_thread(api, "lambda-api")
+    api = LambdaApiService(tpl, "127.0.0.1", 0)
+    runtime = _runtime(args, tpl, console, api.endpoints)
+    api.start(runtime, console)
     try:
         result = runtime.invoke(function.logical_id, payload)
     finally:
-        server.stop(api)
+        api.stop()
         runtime.close()
     sys.stdout.write(result.payload.decode(errors="replace") + "\n")
     sys.stdout.flush()
     return 0 if result.ok else 1
 
 
-def _models_dir(runtime: Any, tpl: Any) -> Path | None:
-    for logical_id in tpl.functions:
-        try:
-            value = runtime.environment(logical_id).get("LAMBDASERVE_MODEL_REPOSITORY")
-        except LocalError:
-            continue
-        if value:
-            return Path(value)
-    return None
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    from lambdaserve.local import banner, gateway, lambda_api, server
-    from lambdaserve.local.routes import RouteTable
+    from lambdaserve.local import banner, services
+    from lambdaserve.local.samples import samples
 
     tpl = _template(args)
-    routes = RouteTable(tpl.routes)
     console = Console(prefix=True)
-    runtime = _runtime(args, tpl, console, forward_logs=True)
-    stack: list[Any] = []  # what to stop, in reverse order
+    options = services.ServeOptions(
+        host=args.host,
+        port=args.port,
+        lambda_port=args.lambda_port,
+        s3_port=args.s3_port,
+        s3=not args.no_s3,
+    )
+    opened: list[services.Service] = []
+    runtime: LocalLambda | None = None
     try:
-
-        def access(line: str) -> None:
-            console("http", line)
-
-        http = server.bind(
-            args.host, args.port, gateway.handler_for(runtime, routes, access), "HTTP API", "--port"
-        )
-        stack.append(lambda: server.stop(http))
-        invoke_api = server.bind(
-            args.host,
-            args.lambda_port,
-            lambda_api.handler_for(runtime),
-            "Lambda API",
-            "--lambda-port",
-        )
-        stack.append(lambda: server.stop(invoke_api))
-        runtime.extra_env["AWS_ENDPOINT_URL_LAMBDA"] = server.url(invoke_api)
-        s3_url = None
-        if tpl.s3_triggers and not args.no_s3:
-            from lambdaserve.local.s3 import LocalS3, Notifier
-
-            s3 = LocalS3(tpl, args.host, args.s3_port)
-            stack.append(s3.stop)
-            s3_url = s3.endpoint
-            runtime.extra_env["AWS_ENDPOINT_URL_S3"] = s3_url
-
-            def deliver(function: str, event: dict[str, Any]) -> None:
-                result = runtime.invoke(function, json.dumps(event).encode())
-                if not result.ok:
-                    console(function, f"S3 event failed: {result.payload.decode()[:500]}")
-
-            notifier = Notifier(s3, tpl.s3_triggers, deliver, console)
-            stack.append(notifier.stop)
-        server.serve_in_thread(http, "http-api")
-        server.serve_in_thread(invoke_api, "lambda-api")
-        models = banner.models(_models_dir(runtime, tpl))
-        print(
-            banner.text(tpl, server.url(http), server.url(invoke_api), s3_url, models, args.built),
-            flush=True,
-        )
+        for service in services.open_all(tpl, options):  # every port is bound here
+            opened.append(service)
+        endpoints = {k: v for service in opened for k, v in service.endpoints.items()}
+        runtime = _runtime(args, tpl, console, endpoints)
+        for service in opened:
+            service.start(runtime, console)
+        print(banner.text(tpl, opened, samples(tpl.project), args.built), flush=True)
         if args.warm:
             for logical_id in tpl.functions:
                 threading.Thread(target=runtime.warm, args=(logical_id,), daemon=True).start()
         _wait_for_signal()
     finally:
         console("lambdaserve", "stopping")
-        for stop in reversed(stack):
-            stop()
-        runtime.close()
+        for service in reversed(opened):
+            service.stop()
+        if runtime is not None:
+            runtime.close()
     return 0
 
 

@@ -7,9 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from test_local_serve import start, stop
 
 from lambdaserve.local import template
+
+pytestmark = pytest.mark.slow  # runs `serve` in a subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the CLI in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events" / "api"
 

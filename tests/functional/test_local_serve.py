@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
+
+pytestmark = pytest.mark.slow  # runs `serve` in a subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events" / "api"
@@ -117,24 +120,65 @@ def http(served: Served) -> Iterator[httpx.Client]:
         yield client
 
 
-def test_banner_shows_urls_models_and_examples(served: Served) -> None:
+def test_banner_shows_every_endpoint_and_function(served: Served) -> None:
     text = "\n".join(served.banner)
     assert f"HTTP API    {served.api}" in text
     assert f"Lambda API  {served.lambda_api}" in text
-    for model in ("iris", "breast_cancer", "diabetes", "digits"):
-        assert f"  {model} " in text
-    assert "labels stable->1, canary->2" in text
-    assert f"curl -s {served.api}/health" in text
+    assert "  S3          http://127.0.0.1:" in text
+    for function in (
+        "IndexFunction",
+        "IrisFunction",
+        "BreastCancerFunction",
+        "BatchPredictFunction",
+    ):
+        assert f"  {function} " in text
+    assert "/models/breast_cancer" in text
+
+
+def _commands(served: Served) -> list[list[str]]:
+    tried = served.banner[served.banner.index("Try:") + 1 : -1]
+    return [shlex.split(line) for line in tried]
 
 
 def test_curl_examples_from_the_banner_work(served: Served, http: httpx.Client) -> None:
-    curls = [line.strip() for line in served.banner if line.strip().startswith("curl -s -X POST")]
-    assert len(curls) == 3
+    curls = [c for c in _commands(served) if c[0] == "curl"]
+    assert len([c for c in curls if "-X" in c]) == 3
     for curl in curls:
-        url = curl.split()[4]
-        body = curl.split(" -d ", 1)[1].strip("'")
-        response = http.post(url, content=body, headers={"content-type": "application/json"})
+        method = curl[curl.index("-X") + 1] if "-X" in curl else "GET"
+        url = next(arg for arg in curl if arg.startswith("http://"))
+        body = curl[curl.index("-d") + 1] if "-d" in curl else None
+        headers = {"content-type": "application/json"} if body else {}
+        response = http.request(method, url, content=body, headers=headers)
         assert response.status_code == 200, (curl, response.text)
+
+
+def test_aws_examples_from_the_banner_work(served: Served) -> None:
+    """The `aws lambda invoke` and `aws s3 cp` lines, run through boto3 with their arguments."""
+    commands = [c for c in _commands(served) if c[0] == "aws"]
+    invoke = next(c for c in commands if c[1:3] == ["lambda", "invoke"])
+    client = boto3.client(
+        "lambda",
+        endpoint_url=invoke[invoke.index("--endpoint-url") + 1],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"max_attempts": 0}, read_timeout=120),
+    )
+    payload = Path(invoke[invoke.index("--payload") + 1].removeprefix("file://"))
+    result = client.invoke(
+        FunctionName=invoke[invoke.index("--function-name") + 1],
+        Payload=(ROOT / payload).read_bytes(),
+    )
+    assert "FunctionError" not in result
+    assert json.loads(result["Payload"].read())["statusCode"] == 200
+    upload = next(c for c in commands if "cp" in c)
+    source, target = ROOT / upload[-2], upload[-1].removeprefix("s3://")
+    bucket, key = target.split("/", 1)
+    assert upload[upload.index("--endpoint-url") + 1] == served.s3_url()
+    s3: Any = served.s3_client()
+    s3.put_object(Bucket=bucket, Key=key, Body=source.read_bytes())
+    listing = next(c for c in commands if "ls" in c)
+    assert listing[-1] == f"s3://{bucket}/"
 
 
 def test_health_and_simple_predict(http: httpx.Client) -> None:
@@ -226,6 +270,7 @@ import urllib.parse
 import boto3
 
 
+
 def boom(event, context):
     raise RuntimeError("kaput")
 
@@ -308,8 +353,7 @@ def test_errors_s3_uploads_and_ctrl_c_on_a_small_project(tmp_path: Path) -> None
         assert len(workers) == 3  # Boom, Hello and Upper each in their own process
     finally:
         code = stop(served, signal.SIGINT)
-    assert code == 0
-    time.sleep(0.5)
+    assert code == 0  # serve waited for every environment it killed
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     log = served.log.read_text()
     assert "[Boom] [ERROR] RuntimeError: kaput" in log

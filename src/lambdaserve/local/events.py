@@ -11,7 +11,7 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -50,8 +50,13 @@ def http_event(
     host: str = "127.0.0.1",
     request_id: str | None = None,
     now: float | None = None,
+    authorizer: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The event API Gateway sends the route's function for this request."""
+    """The event API Gateway sends the route's function for this request.
+
+    authorizer: what the route's authorizer established (`{"iam": {...}}` or
+    `{"jwt": {"claims": ...}}`), passed on as requestContext.authorizer.
+    """
     now = time.time() if now is None else now
     joined: dict[str, str] = {}
     cookies: list[str] = []
@@ -81,6 +86,7 @@ def http_event(
     event["requestContext"] = {
         "accountId": "123456789012",
         "apiId": API_ID,
+        **({"authorizer": dict(authorizer)} if authorizer else {}),
         "domainName": host,
         "domainPrefix": host.split(".", 1)[0],
         "http": {

@@ -3,14 +3,22 @@
 No route: 404 `{"message":"Not Found"}`. A handler error, timeout or malformed result:
 502 `{"message":"Internal Server Error"}`. Bodies over HTTP API's 10 MB, or events over
 Lambda's 6 MB: 413. Every answer carries an `apigw-requestid` header, as in AWS.
+
+Authorization happens where API Gateway does it: after routing, before the function is
+invoked. An `Authorizer` sees the matched request and either refuses it (API Gateway's
+403 `{"message":"Forbidden"}` or 401) or returns the context the function receives as
+requestContext.authorizer; without one every route is open (AuthorizationType NONE).
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 from lambdaserve.local.errors import InvokeRejected, LocalError
 from lambdaserve.local.events import (
@@ -20,12 +28,39 @@ from lambdaserve.local.events import (
     http_event,
     http_response,
 )
-from lambdaserve.local.routes import RouteTable
+from lambdaserve.local.routes import RouteMatch, RouteTable
 from lambdaserve.local.runtime import LocalLambda
+from lambdaserve.local.samples import Sample, curl_examples
+from lambdaserve.local.server import LocalServer, bind, serve_in_thread, stop, url
+from lambdaserve.local.services import Log, ServeOptions, service
+from lambdaserve.local.template import Template
 
 MAX_BODY = 10 * 1024 * 1024  # HTTP API's request size limit
 
 AccessLog = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GatewayRequest:
+    """A routed request, as an authorizer sees it."""
+
+    method: str
+    raw_path: str
+    raw_query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    match: RouteMatch
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An authorizer's answer: a refusal to send, or the context for the function."""
+
+    refusal: HttpResponse | None = None
+    context: Mapping[str, Any] | None = None
+
+
+Authorizer = Callable[[GatewayRequest], Decision]
 
 
 def _read_chunked(handler: BaseHTTPRequestHandler) -> bytes:
@@ -43,7 +78,10 @@ def _read_chunked(handler: BaseHTTPRequestHandler) -> bytes:
 
 
 def handler_for(
-    runtime: LocalLambda, routes: RouteTable, access_log: AccessLog | None = None
+    runtime: LocalLambda,
+    routes: RouteTable,
+    access_log: AccessLog | None = None,
+    authorizer: Authorizer | None = None,
 ) -> type[BaseHTTPRequestHandler]:
     class GatewayHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -93,18 +131,7 @@ def handler_for(
             elif match is None:
                 response = error_response(404, "Not Found")
             else:
-                event = http_event(
-                    self.command,
-                    raw_path,
-                    raw_query,
-                    self.headers.items(),
-                    body,
-                    match,
-                    source_ip=self.client_address[0],
-                    host=self.headers.get("Host", "127.0.0.1").split(":")[0],
-                    request_id=request_id,
-                )
-                response = self._call(match.route.function, event)
+                response = self._route(match, raw_path, raw_query, body, request_id)
             if access_log:  # before answering, so the line exists once the client has it
                 ms = (time.perf_counter() - started) * 1000
                 access_log(
@@ -112,9 +139,32 @@ def handler_for(
                 )
             self._answer(response, request_id, self.command == "HEAD")
 
-        def _call(self, function: str, event: dict[str, object]) -> HttpResponse:
-            import json
+        def _route(
+            self, match: RouteMatch, raw_path: str, raw_query: str, body: bytes, request_id: str
+        ) -> HttpResponse:
+            decision = Decision()
+            if authorizer is not None:
+                request = GatewayRequest(
+                    self.command, raw_path, raw_query, list(self.headers.items()), body, match
+                )
+                decision = authorizer(request)
+                if decision.refusal is not None:
+                    return decision.refusal
+            event = http_event(
+                self.command,
+                raw_path,
+                raw_query,
+                self.headers.items(),
+                body,
+                match,
+                source_ip=self.client_address[0],
+                host=self.headers.get("Host", "127.0.0.1").split(":")[0],
+                request_id=request_id,
+                authorizer=decision.context,
+            )
+            return self._call(match.route.function, event)
 
+        def _call(self, function: str, event: dict[str, object]) -> HttpResponse:
             try:
                 result = runtime.invoke(function, json.dumps(event).encode())
             except InvokeRejected as error:
@@ -135,3 +185,38 @@ def handler_for(
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
     return GatewayHandler
+
+
+class HttpApiService:
+    """The template's HttpApi routes on a loopback port (`sam local start-api`)."""
+
+    def __init__(self, template: Template, options: ServeOptions) -> None:
+        self.routes = RouteTable(template.routes)
+        self.server: LocalServer = bind(options.host, options.port, what="HTTP API")
+        self.url = url(self.server)
+        self.authorizer: Authorizer | None = None
+
+    @property
+    def endpoints(self) -> Mapping[str, str]:
+        return {}
+
+    def describe(self) -> list[str]:
+        return [f"  HTTP API    {self.url}   ({len(self.routes)} routes)"]
+
+    def examples(self, samples: list[Sample]) -> list[str]:
+        return [command for command, _ in curl_examples(self.url, self.routes, samples)]
+
+    def start(self, runtime: LocalLambda, log: Log) -> None:
+        def access(line: str) -> None:
+            log("http", line)
+
+        handler = handler_for(runtime, self.routes, access, self.authorizer)
+        serve_in_thread(self.server, "http-api", handler)
+
+    def stop(self) -> None:
+        stop(self.server)
+
+
+@service("HttpApi")
+def open_http_api(template: Template, options: ServeOptions) -> HttpApiService | None:
+    return HttpApiService(template, options) if template.routes else None

@@ -10,8 +10,9 @@ Source mode (the checkout), per layer's ContentUri:
   environment's site-packages (editable installs included: the project's own `src/`);
 - otherwise it is content: ContentUri `layers/models/` stands for /opt/models.
 
-Both modes add what the Lambda python runtime itself provides (boto3 and its dependencies)
-after the layers, and rewrite environment values under /opt to the local directory.
+Both modes add what the Lambda python runtime itself provides (boto3 and its dependencies,
+the runtime interface client) after the layers, and rewrite environment values under /opt
+to the local directory.
 """
 
 from __future__ import annotations
@@ -27,8 +28,21 @@ from pathlib import Path, PurePosixPath
 from lambdaserve.local.errors import LocalError
 from lambdaserve.local.template import Function, Layer
 
-# The python runtime ships these; functions import boto3 without packaging it.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+# Lambda's python runtime ships these (/var/runtime): boto3 and its dependencies, which
+# functions import without packaging them, and the runtime interface client with its own.
+RUNTIME_PROVIDED = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "dateutil",
+    "urllib3",
+    "six",
+    "awslambdaric",
+    "runtime_client",
+    "simplejson",
+    "snapshot_restore_py",
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,8 @@ class Mount:
 
 
 class RuntimeProvided:
-    """A directory holding only boto3 & co. (symlinks into this environment)."""
+    """A directory holding only boto3 & co. and the runtime client (symlinks into this
+    environment): what /var/runtime holds in Lambda."""
 
     def __init__(self) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="lambdaserve-runtime-"))

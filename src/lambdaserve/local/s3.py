@@ -4,21 +4,30 @@ moto's server stores objects but does not call Lambda, so a poller lists each tr
 prefix twice a second and, for every new or changed object (key + ETag) that passes the
 event's prefix/suffix filter, builds the S3 `ObjectCreated:Put` event Lambda receives and
 invokes the function asynchronously, as S3 does. Objects present before start are skipped.
+
+The banner's upload example uses a sample S3 event of the project (events/*.json) whose key
+a trigger takes, and the sample object beside the events: events/objects/<key's file name>.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shlex
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from lambdaserve.local.errors import LocalError
+from lambdaserve.local.runtime import LocalLambda
+from lambdaserve.local.samples import Sample, shown_path
+from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import S3Trigger, Template
 
 POLL_SECONDS = 0.5
@@ -132,6 +141,8 @@ class Notifier:
         self.notify = notify
         self.interval = interval
         self._seen: set[tuple[str, str, str]] = set()
+        self._scans = 0
+        self._scanned = threading.Condition()
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="s3-event")
         self._scan(deliver=False)  # what is already there does not trigger anything
@@ -167,8 +178,95 @@ class Notifier:
             except Exception as exc:  # the server may be stopping; keep polling until told
                 if not self._stop.is_set() and self.notify:
                     self.notify("s3", f"notification poll failed: {exc}")
+            with self._scanned:
+                self._scans += 1
+                self._scanned.notify_all()
+
+    def wait_scans(self, count: int, timeout: float = 30) -> bool:
+        """Block until `count` more polls have finished (so anything uploaded before this
+        call has been seen and, if it matched, handed to `invoke`)."""
+        with self._scanned:
+            target = self._scans + count
+            return self._scanned.wait_for(lambda: self._scans >= target, timeout)
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _sample_keys(samples: list[Sample]) -> list[tuple[str, Sample]]:
+    """(object key, sample) of every sample S3 event."""
+    found = []
+    for sample in samples:
+        for record in sample.event.get("Records") or []:
+            if isinstance(record, dict) and record.get("eventSource") == "aws:s3":
+                key = ((record.get("s3") or {}).get("object") or {}).get("key")
+                if isinstance(key, str):
+                    found.append((unquote_plus(key), sample))
+    return found
+
+
+class S3Service:
+    """Local S3 with the template's buckets, notifying the S3-triggered functions."""
+
+    def __init__(self, template: Template, options: ServeOptions) -> None:
+        self.template = template
+        self.s3 = LocalS3(template, options.host, options.s3_port)
+        self.notifier: Notifier | None = None
+
+    @property
+    def endpoints(self) -> Mapping[str, str]:
+        return {"AWS_ENDPOINT_URL_S3": self.s3.endpoint}
+
+    def describe(self) -> list[str]:
+        lines = [f"  S3          {self.s3.endpoint}"]
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        for trigger in self.template.s3_triggers:
+            bucket = self.template.buckets[trigger.bucket]
+            grouped.setdefault((bucket, trigger.prefix, trigger.function), []).append(
+                trigger.suffix
+            )
+        for (bucket, prefix, function), suffixes in grouped.items():
+            ending = "" if suffixes == [""] else " ending " + ", ".join(s for s in suffixes if s)
+            lines.append(f"              s3://{bucket}/{prefix}*{ending} -> {function}")
+        return lines
+
+    def examples(self, samples: list[Sample]) -> list[str]:
+        aws = f"aws --endpoint-url {self.s3.endpoint} s3"
+        commands: list[str] = []
+        buckets: list[str] = []
+        for trigger in self.template.s3_triggers:
+            bucket = self.template.buckets[trigger.bucket]
+            for key, sample in _sample_keys(samples):
+                local = sample.path.parent / "objects" / PurePosixPath(key).name
+                if trigger.matches(key) and local.is_file():
+                    target = shlex.quote(f"s3://{bucket}/{key}")
+                    commands.append(f"{aws} cp {shlex.quote(shown_path(local))} {target}")
+                    break
+            if bucket not in buckets:
+                buckets.append(bucket)
+            if commands:
+                break
+        commands.extend(f"{aws} ls --recursive s3://{bucket}/" for bucket in buckets)
+        return commands
+
+    def start(self, runtime: LocalLambda, log: Log) -> None:
+        def deliver(function: str, event: dict[str, Any]) -> None:
+            result = runtime.invoke(function, json.dumps(event).encode())
+            if not result.ok:
+                log(function, f"S3 event failed: {result.payload.decode()[:500]}")
+
+        self.notifier = Notifier(self.s3, self.template.s3_triggers, deliver, log)
+
+    def stop(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()
+        self.s3.stop()
+
+
+@service("S3")
+def open_s3(template: Template, options: ServeOptions) -> S3Service | None:
+    if not (template.s3_triggers and options.s3):
+        return None
+    return S3Service(template, options)

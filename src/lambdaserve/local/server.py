@@ -1,8 +1,13 @@
-"""Loopback HTTP servers of the local runtime: bind with a clear message, serve in a thread."""
+"""Loopback HTTP servers of the local runtime: bind with a clear message, serve in a thread.
+
+Binding and serving are separate steps, so every port is known (and a busy one reported)
+before the functions' environment, which names the local endpoints, is built.
+"""
 
 from __future__ import annotations
 
 import errno
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,10 +17,25 @@ from lambdaserve.local.errors import LocalError
 class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    serving = False
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away (a killed function process) is not worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class _NotServing(BaseHTTPRequestHandler):
+    """Placeholder until `serve_in_thread` names the real handler."""
 
 
 def bind(
-    host: str, port: int, handler: type[BaseHTTPRequestHandler], what: str, flag: str
+    host: str,
+    port: int,
+    handler: type[BaseHTTPRequestHandler] = _NotServing,
+    what: str = "server",
+    flag: str = "--port",
 ) -> LocalServer:
     """Bind now, so a busy port is reported before anything else starts."""
     try:
@@ -34,12 +54,20 @@ def url(server: LocalServer) -> str:
     return f"http://{host!s}:{port}"
 
 
-def serve_in_thread(server: LocalServer, name: str) -> threading.Thread:
+def serve_in_thread(
+    server: LocalServer, name: str, handler: type[BaseHTTPRequestHandler] | None = None
+) -> threading.Thread:
+    """Start answering (with `handler`, if the server was bound without its handler)."""
+    if handler is not None:
+        server.RequestHandlerClass = handler
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    server.serving = True
     thread.start()
     return thread
 
 
 def stop(server: LocalServer) -> None:
-    server.shutdown()
+    """Stop answering and release the port (a bound server that never served just closes)."""
+    if server.serving:
+        server.shutdown()
     server.server_close()

@@ -64,6 +64,23 @@ def http(event, context):
     return json.loads(body)
 
 
+def spawn(event, context):
+    # A process of the function's own (like the batch job's parser): part of the sandbox.
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    print("spawned", child.pid)
+    return {"pid": child.pid}
+
+
+def log_lines(event, context):
+    import logging
+
+    logging.getLogger("app").warning("warned %s", event.get("n"))
+    print("printed", event.get("n"))
+    return {"context": repr(context)}
+
+
 def try_import(event, context):
     try:
         __import__(event["module"])
@@ -135,6 +152,19 @@ Resources:
       Handler: handlers.http
       Events:
         Any: {Type: HttpApi, Properties: {Path: "/http/{proxy+}", Method: ANY}}
+  Spawn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: handlers.spawn
+  LogLines:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: handlers.log_lines
+  JsonLogs:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: handlers.log_lines
+      LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: INFO}
   TryImport:
     Type: AWS::Serverless::Function
     Properties:

@@ -1,37 +1,63 @@
+"""The serve banner, from the real template and sample events, with real (unstarted) services."""
+
 from __future__ import annotations
 
 import json
+import shlex
+from collections.abc import Iterator
 from pathlib import Path
 
-from lambdaserve.local import banner, template
+import pytest
+
+from lambdaserve.local import banner, services, template
+from lambdaserve.local.samples import samples
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_models_from_the_repository() -> None:
-    lines = {m.name: m for m in banner.models(ROOT / "layers" / "models")}
-    assert set(lines) == {"iris", "breast_cancer", "diabetes", "digits"}
-    assert lines["iris"].features == 4 and lines["digits"].features == 64
-    assert lines["breast_cancer"].versions == ["1", "2"]
-    assert lines["breast_cancer"].labels == {"stable": "1", "canary": "2"}
-    assert banner.models(None) == [] and banner.models(ROOT / "nope") == []
+@pytest.fixture(scope="module")
+def real() -> template.Template:
+    return template.load(ROOT / "template.yaml")
 
 
-def test_text_has_urls_models_and_runnable_examples() -> None:
-    real = template.load(ROOT / "template.yaml")
-    models = banner.models(ROOT / "layers" / "models")
-    text = banner.text(real, "http://h:1", "http://h:2", None, models, built=False)
-    assert "HTTP API    http://h:1" in text and "Lambda API  http://h:2" in text
-    assert "S3 " not in text  # no local S3 without S3 triggers
-    assert "iris             versions 1" in text
-    # The examples use the narrowest model (iris) and valid JSON bodies.
-    posts = [line for line in text.splitlines() if "curl -s -X POST" in line]
-    assert [p.split()[4] for p in posts] == [
-        "http://h:1/models/iris/predict",
-        "http://h:1/v1/models/iris:predict",
-        "http://h:1/v2/models/iris/infer",
-    ]
-    for post in posts:
-        json.loads(post.split(" -d ", 1)[1].strip("'"))
-    assert "--payload file://events/api/iris_predict.json" in text
+@pytest.fixture(scope="module")
+def text(real: template.Template) -> Iterator[str]:
+    options = services.ServeOptions(port=0, lambda_port=0, s3_port=0)
+    opened = list(services.open_all(real, options))
+    try:
+        yield banner.text(real, opened, samples(ROOT), built=False)
+    finally:
+        for service in opened:
+            service.stop()
+
+
+def test_every_service_and_function_is_listed(real: template.Template, text: str) -> None:
+    lines = text.splitlines()
+    assert lines[0].startswith("lambdaserve local runtime: template.yaml (source tree)")
+    for name in ("HTTP API", "Lambda API", "S3"):
+        assert any(line.startswith(f"  {name} ") for line in lines), name
+    for name in real.functions:
+        assert any(line.startswith(f"  {name} ") for line in lines), name
+    bucket = next(iter(real.buckets.values()))
+    assert f"s3://{bucket}/incoming/* ending .csv, .csv.gz" in text
     assert text.endswith("Ctrl-C stops everything.")
+
+
+def test_examples_come_from_sample_events(text: str) -> None:
+    commands = [shlex.split(line) for line in text.split("Try:\n", 1)[1].splitlines()[:-1]]
+    curls = [c for c in commands if c[0] == "curl"]
+    gets = [c[2] for c in curls if c[2] != "-X"]
+    assert gets and all(url.startswith("http://127.0.0.1:") for url in gets)
+    posts = [c for c in curls if c[2] == "-X"]
+    assert {c[4].split("/", 3)[3].split("/")[0] for c in posts} == {"models", "v1", "v2"}
+    for post in posts:
+        json.loads(post[post.index("-d") + 1])  # a real request body
+    invoke = next(c for c in commands if c[:3] == ["aws", "lambda", "invoke"])
+    payload = invoke[invoke.index("--payload") + 1].removeprefix("file://")
+    assert json.loads((Path.cwd() / payload).read_text())["version"] == "2.0"
+    upload = next(c for c in commands if "cp" in c)
+    assert (Path.cwd() / upload[-2]).is_file() and upload[-1].startswith("s3://")
+
+
+def test_sample_that_only_a_catch_all_takes_is_not_an_example(text: str) -> None:
+    assert "/models/nope/predict" not in text  # the unknown-model sample: an error case

@@ -10,8 +10,11 @@ import httpx
 import pytest
 
 from lambdaserve.local import gateway, server
+from lambdaserve.local.events import error_response
 from lambdaserve.local.routes import RouteTable
 from lambdaserve.local.runtime import LocalLambda
+
+pytestmark = pytest.mark.slow  # starts function processes
 
 
 @pytest.fixture
@@ -103,3 +106,34 @@ def test_results_become_http_responses(api: httpx.Client) -> None:
     assert api.post("/http/x", json={"statusCode": "teapot"}).status_code == 502
     head = api.head("/http/x")  # no body: the handler returns null -> 200 "null"
     assert head.status_code == 200 and head.content == b""
+
+
+def test_an_authorizer_refuses_before_any_invocation_or_passes_its_context(
+    runtime: LocalLambda,
+) -> None:
+    seen: list[gateway.GatewayRequest] = []
+
+    def authorize(request: gateway.GatewayRequest) -> gateway.Decision:
+        seen.append(request)
+        if dict(request.headers).get("Authorization") != "let-me-in":
+            return gateway.Decision(refusal=error_response(403, "Forbidden"))
+        return gateway.Decision(context={"jwt": {"claims": {"sub": "me"}, "scopes": None}})
+
+    routes = RouteTable(runtime.template.routes)
+    http = server.bind("127.0.0.1", 0)
+    server.serve_in_thread(
+        http, "gateway-auth", gateway.handler_for(runtime, routes, None, authorize)
+    )
+    try:
+        with httpx.Client(base_url=server.url(http), timeout=30) as client:
+            refused = client.get("/echo")
+            assert refused.status_code == 403 and refused.json() == {"message": "Forbidden"}
+            assert runtime.idle_environments() == []  # nothing was invoked
+            allowed = client.get("/echo", headers={"Authorization": "let-me-in"})
+            assert allowed.status_code == 200
+            context = allowed.json()["event"]["requestContext"]
+            assert context["authorizer"] == {"jwt": {"claims": {"sub": "me"}, "scopes": None}}
+            assert client.get("/nowhere").status_code == 404  # unrouted: never authorized
+    finally:
+        server.stop(http)
+    assert [r.match.route.key for r in seen] == ["GET /echo", "GET /echo"]

@@ -14,6 +14,8 @@ from botocore.exceptions import ClientError
 from lambdaserve.local import lambda_api, server
 from lambdaserve.local.runtime import LocalLambda
 
+pytestmark = pytest.mark.slow  # starts function processes
+
 
 @pytest.fixture
 def client(runtime: LocalLambda) -> Iterator[Any]:

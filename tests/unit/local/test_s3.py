@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import time
+import json
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,13 @@ from lambdaserve.local import template
 from lambdaserve.local.runtime import LocalLambda
 from lambdaserve.local.s3 import LocalS3, Notifier, s3_event
 
+pytestmark = pytest.mark.slow  # moto server and function processes
+
 HANDLER = """
 import urllib.parse
 
 import boto3
+
 
 
 def handler(event, context):
@@ -67,70 +72,81 @@ def test_s3_event_record_shape() -> None:
     assert record["s3"]["object"]["size"] == 12
 
 
+class Deliveries:
+    """The invocations the notifier made, with a wait on their count (no fixed sleeps)."""
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[str, str]] = []
+        self.cond = threading.Condition()
+
+    def add(self, note: tuple[str, str]) -> None:
+        with self.cond:
+            self.notes.append(note)
+            self.cond.notify_all()
+
+    def wait(self, count: int, timeout: float = 120) -> list[tuple[str, str]]:
+        with self.cond:
+            assert self.cond.wait_for(lambda: len(self.notes) >= count, timeout), self.notes
+            return list(self.notes)
+
+
+@dataclass
+class Stack:
+    s3: LocalS3
+    notifier: Notifier
+    deliveries: Deliveries
+
+
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[LocalS3, list[tuple[str, str]]]]:
+def stack(tmp_path: Path) -> Iterator[Stack]:
     (tmp_path / "code").mkdir()
     (tmp_path / "code" / "app.py").write_text(HANDLER)
     (tmp_path / "template.yaml").write_text(TEMPLATE)
     tpl = template.load(tmp_path / "template.yaml", stack="test")
     s3 = LocalS3(tpl, port=0)
-    runtime = LocalLambda(tpl, extra_env={"AWS_ENDPOINT_URL_S3": s3.endpoint})
+    runtime = LocalLambda(tpl, endpoints={"AWS_ENDPOINT_URL_S3": s3.endpoint})
     s3.client.put_object(Bucket="test-data", Key="incoming/old.csv", Body=b"old")
-    notes: list[tuple[str, str]] = []
+    deliveries = Deliveries()
 
     def deliver(function: str, event: dict[str, Any]) -> None:
-        import json
-
         result = runtime.invoke(function, json.dumps(event).encode())
-        notes.append((function, "ok" if result.ok else result.payload.decode()))
+        deliveries.add((function, "ok" if result.ok else result.payload.decode()))
 
     notifier = Notifier(s3, tpl.s3_triggers, deliver, interval=0.2)
-    yield s3, notes
+    yield Stack(s3, notifier, deliveries)
     notifier.stop()
     runtime.close()
     s3.stop()
 
 
-def wait_for(s3: LocalS3, key: str, timeout: float = 60) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            body: bytes = s3.client.get_object(Bucket="test-data", Key=key)["Body"].read()
-            return body
-        except s3.client.exceptions.NoSuchKey:
-            time.sleep(0.2)
-    raise AssertionError(f"{key} never appeared")
+def read(s3: LocalS3, key: str) -> bytes:
+    body: bytes = s3.client.get_object(Bucket="test-data", Key=key)["Body"].read()
+    return body
 
 
-def test_upload_triggers_the_function_once(stack: tuple[LocalS3, list[tuple[str, str]]]) -> None:
-    s3, notes = stack
+def test_upload_triggers_the_function_once(stack: Stack) -> None:
+    s3 = stack.s3
     assert s3.endpoint.startswith("http://127.0.0.1:")
     s3.client.put_object(Bucket="test-data", Key="incoming/my file.csv", Body=b"a,b\n")
     s3.client.put_object(Bucket="test-data", Key="incoming/skip.json", Body=b"{}")
     s3.client.put_object(Bucket="test-data", Key="other/skip.csv", Body=b"x")
-    assert wait_for(s3, "results/my file.csv") == b"A,B\n"
-    time.sleep(1)  # a few more polls: nothing else may fire
-    assert notes == [("Upper", "ok")]
+    assert stack.deliveries.wait(1) == [("Upper", "ok")]
+    assert read(s3, "results/my file.csv") == b"A,B\n"
+    assert stack.notifier.wait_scans(3)  # a few more polls: nothing else may fire
+    assert stack.deliveries.notes == [("Upper", "ok")]
     keys = {o["Key"] for o in s3.client.list_objects_v2(Bucket="test-data")["Contents"]}
     assert "results/old.csv" not in keys  # objects there before start trigger nothing
     assert "results/skip.json" not in keys
     # A new version of the same key is a new ObjectCreated event.
     s3.client.put_object(Bucket="test-data", Key="incoming/my file.csv", Body=b"c,d\n")
-    deadline = time.monotonic() + 60
-    while wait_for(s3, "results/my file.csv") != b"C,D\n" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert wait_for(s3, "results/my file.csv") == b"C,D\n"
-    while len(notes) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert notes == [("Upper", "ok"), ("Upper", "ok")]
+    assert stack.deliveries.wait(2) == [("Upper", "ok"), ("Upper", "ok")]
+    assert read(s3, "results/my file.csv") == b"C,D\n"
 
 
-def test_busy_port_is_reported(
-    stack: tuple[LocalS3, list[tuple[str, str]]], tmp_path: Path
-) -> None:
+def test_busy_port_is_reported(stack: Stack) -> None:
     from lambdaserve.local.errors import LocalError
 
-    s3, _ = stack
+    s3 = stack.s3
     port = int(s3.endpoint.rsplit(":", 1)[1])
     with pytest.raises(LocalError, match=f"port {port} .* already in use.*--s3-port"):
         LocalS3(s3.template, port=port)

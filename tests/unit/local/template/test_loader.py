@@ -1,3 +1,5 @@
+"""The loader on the real template and small ones: Globals, layers, events, errors."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +9,7 @@ import pytest
 from lambdaserve.local import template
 from lambdaserve.local.errors import LocalError
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 @pytest.fixture(scope="module")
@@ -77,19 +79,6 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_parse_error_says_where(tmp_path: Path) -> None:
-    path = write(tmp_path, "Resources:\n  A: [1, 2\n  B: 3\n")
-    with pytest.raises(LocalError, match=r"does not parse: line \d+, column \d+"):
-        template.load(path)
-
-
-def test_missing_and_non_sam_templates(tmp_path: Path) -> None:
-    with pytest.raises(LocalError, match="template not found"):
-        template.load(tmp_path / "nope.yaml")
-    with pytest.raises(LocalError, match="no Resources mapping"):
-        template.load(write(tmp_path, "just: text\n"))
-
-
 FUNCTION = """
   Fn:
     Type: AWS::Serverless::Function
@@ -98,73 +87,6 @@ FUNCTION = """
       CodeUri: .
       Handler: app.handler
 """
-
-
-def test_s3_trigger_filters_and_local_bucket_name(tmp_path: Path) -> None:
-    text = f"""
-Resources:
-  Data:
-    Type: AWS::S3::Bucket
-{FUNCTION}      Environment:
-        Variables:
-          BUCKET: !Ref Data
-          BUCKET_ARN: !GetAtt Data.Arn
-          ME: !GetAtt Fn.Arn
-      Events:
-        Upload:
-          Type: S3
-          Properties:
-            Bucket: !Ref Data
-            Events: s3:ObjectCreated:*
-            Filter:
-              S3Key:
-                Rules:
-                  - {{Name: prefix, Value: incoming/}}
-                  - {{Name: suffix, Value: .csv}}
-"""
-    loaded = template.load(write(tmp_path, text), stack="demo")
-    assert loaded.buckets == {"Data": "demo-data"}
-    env = loaded.function("Fn").environment
-    assert env["BUCKET"] == "demo-data"
-    assert env["BUCKET_ARN"] == "arn:aws:s3:::demo-data"
-    assert env["ME"].endswith(":function:Fn")
-    (trigger,) = loaded.s3_triggers
-    assert (trigger.function, trigger.bucket, trigger.prefix, trigger.suffix) == (
-        "Fn",
-        "Data",
-        "incoming/",
-        ".csv",
-    )
-    assert trigger.matches("incoming/iris/a.csv")
-    assert not trigger.matches("results/iris/a.csv")
-    assert not trigger.matches("incoming/iris/a.json")
-    assert not trigger.matches("incoming/a.csv", "s3:ObjectRemoved:Delete")
-
-
-def test_conditions_joins_and_stack_name_from_samconfig(tmp_path: Path) -> None:
-    (tmp_path / "samconfig.toml").write_text(
-        'version = 0.1\n[default.global.parameters]\nstack_name = "from-config"\n'
-    )
-    text = f"""
-Parameters:
-  Stage: {{Type: String, Default: dev}}
-Conditions:
-  IsProd: !Equals [!Ref Stage, prod]
-Resources:
-{FUNCTION}      Environment:
-        Variables:
-          LEVEL: !If [IsProd, WARN, DEBUG]
-          JOINED: !Join ["-", [a, !Ref "AWS::StackName", !Select [1, [x, y]]]]
-          LITERAL: !Sub "${{!NotAVar}}-${{AWS::Region}}"
-          FLAG: true
-"""
-    env = template.load(write(tmp_path, text), region="eu-west-1").function("Fn").environment
-    assert env == {
-        "LEVEL": "DEBUG",
-        "JOINED": "a-from-config-y",
-        "LITERAL": "${NotAVar}-eu-west-1",
-        "FLAG": "true",
-    }
 
 
 def test_unresolvable_things_are_named(tmp_path: Path) -> None:
@@ -182,9 +104,3 @@ def test_non_python_runtime_is_refused(tmp_path: Path) -> None:
     text = f"Resources:\n{FUNCTION}".replace("python3.12", "nodejs20.x")
     with pytest.raises(LocalError, match="not a python runtime"):
         _ = template.load(write(tmp_path, text)).function("Fn").python_version
-
-
-def test_default_route_without_path(tmp_path: Path) -> None:
-    text = f"Resources:\n{FUNCTION}      Events:\n        All: {{Type: HttpApi}}\n"
-    (route,) = template.load(write(tmp_path, text)).routes
-    assert route.key == "$default"

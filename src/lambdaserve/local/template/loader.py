@@ -1,0 +1,117 @@
+"""Template file -> Template: each function's properties with Globals merged and intrinsics
+resolved, layers and buckets by logical id, directories made absolute."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lambdaserve.local.errors import LocalError
+from lambdaserve.local.template import sam_globals
+from lambdaserve.local.template.document import load_document, stack_name
+from lambdaserve.local.template.intrinsics import (
+    BUCKET,
+    DEFAULT_REGION,
+    FUNCTION,
+    LAYER,
+    Resolver,
+)
+from lambdaserve.local.template.model import (
+    DEFAULT_MEMORY,
+    DEFAULT_TIMEOUT,
+    Function,
+    Layer,
+    Template,
+)
+from lambdaserve.local.template.sources import parse_events
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        raise LocalError(f"environment value {value!r} is not a string")
+    return "" if value is None else str(value)
+
+
+def _layer_id(value: Any, resolver: Resolver, where: str) -> str:
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    resolved = str(resolver.resolve(value, where))
+    raise LocalError(f"{where}: layer {resolved!r} is not a layer of this template (use !Ref)")
+
+
+def _function(
+    logical_id: str,
+    resource: Mapping[str, Any],
+    globals_: Mapping[str, Any],
+    base: Path,
+    resolver: Resolver,
+) -> Function:
+    props = sam_globals.merge(globals_, resource.get("Properties") or {})
+    where = logical_id
+    if props.get("PackageType") == "Image":
+        raise LocalError(f"{where}: image functions are not supported by the local runtime")
+    code_uri = resolver.resolve(props.get("CodeUri"), f"{where}.CodeUri")
+    if not isinstance(code_uri, str):
+        raise LocalError(f"{where}: CodeUri must be a local directory, got {code_uri!r}")
+    handler = resolver.resolve(props.get("Handler"), f"{where}.Handler")
+    if not isinstance(handler, str) or "." not in handler:
+        raise LocalError(f"{where}: Handler must look like module.function, got {handler!r}")
+    variables = ((props.get("Environment") or {}).get("Variables")) or {}
+    environment = {
+        k: _env_value(resolver.resolve(v, f"{where}.Environment.{k}")) for k, v in variables.items()
+    }
+    logging_config = resolver.resolve(props.get("LoggingConfig") or {}, f"{where}.LoggingConfig")
+    return Function(
+        logical_id=logical_id,
+        handler=handler,
+        runtime=str(resolver.resolve(props.get("Runtime", ""), f"{where}.Runtime")),
+        code_uri=(base / code_uri).resolve(),
+        timeout=int(resolver.resolve(props.get("Timeout", DEFAULT_TIMEOUT), where)),
+        memory=int(resolver.resolve(props.get("MemorySize", DEFAULT_MEMORY), where)),
+        environment=environment,
+        layers=tuple(_layer_id(v, resolver, f"{where}.Layers") for v in props.get("Layers") or []),
+        log_format=logging_config.get("LogFormat"),
+        log_level=logging_config.get("ApplicationLogLevel"),
+        events=parse_events(logical_id, props.get("Events") or {}, resolver),
+    )
+
+
+def load(
+    path: Path,
+    region: str = DEFAULT_REGION,
+    parameters: Mapping[str, str] | None = None,
+    stack: str | None = None,
+) -> Template:
+    """Read `path` into functions, layers and buckets with local names and absolute paths."""
+    doc = load_document(path)
+    base = path.resolve().parent
+    # A built template (.aws-sam/build/template.yaml) belongs to the project next to .aws-sam.
+    project = base.parent.parent if base.parent.name == ".aws-sam" else base
+    resolver = Resolver(doc, stack or stack_name(project), region, parameters)
+    globals_ = sam_globals.function_globals(doc)
+    functions: dict[str, Function] = {}
+    layers: dict[str, Layer] = {}
+    buckets: dict[str, str] = {}
+    for logical_id, resource in doc["Resources"].items():
+        if not isinstance(resource, dict):
+            raise LocalError(f"{path}: resource {logical_id} is not a mapping")
+        kind = resource.get("Type")
+        if kind == FUNCTION:
+            functions[logical_id] = _function(logical_id, resource, globals_, base, resolver)
+        elif kind == LAYER:
+            props = resource.get("Properties") or {}
+            uri = resolver.resolve(props.get("ContentUri"), f"{logical_id}.ContentUri")
+            if not isinstance(uri, str):
+                raise LocalError(f"{logical_id}: ContentUri must be a local directory")
+            method = (resource.get("Metadata") or {}).get("BuildMethod")
+            layers[logical_id] = Layer(logical_id, (base / uri).resolve(), method)
+        elif kind == BUCKET:
+            buckets[logical_id] = resolver.bucket_name(logical_id)
+    for function in functions.values():
+        for layer in function.layers:
+            if layer not in layers:
+                raise LocalError(f"{function.logical_id}: layer {layer} is not in the template")
+    return Template(path.resolve(), functions, layers, buckets, region)
