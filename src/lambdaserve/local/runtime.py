@@ -66,7 +66,10 @@ class LocalLambda:
 
     endpoints: variables pointing the functions' AWS SDKs at local services
     (AWS_ENDPOINT_URL_LAMBDA, AWS_ENDPOINT_URL_S3 ...); env_overrides: sam's --env-vars;
-    console: where the START/END/REPORT lines and the functions' logs go (None: nowhere).
+    console: where the START/END/REPORT lines and the functions' logs go (None: nowhere);
+    initialization_type: "snap-start" makes awslambdaric run the snapshot_restore_py hooks
+    as Lambda does for a SnapStart version: before-snapshot hooks after init, then
+    restore/next, then after-restore hooks, all before the first invocation.
     """
 
     def __init__(
@@ -78,8 +81,10 @@ class LocalLambda:
         console: Console | None = None,
         max_instances: int = 1,
         warn: Callable[[str], None] | None = None,
+        initialization_type: str = "on-demand",
     ) -> None:
         self.template = template
+        self.initialization_type = initialization_type
         self.built = built
         self.endpoints = dict(endpoints or {})
         self.env_overrides = env_overrides or {}
@@ -118,7 +123,12 @@ class LocalLambda:
             function, self.template.layers, self.built, python.version, self._provided.directory
         )
         env = lambda_environment(
-            function, mount, self.template.region, self._provided.directory, self.endpoints
+            function,
+            mount,
+            self.template.region,
+            self._provided.directory,
+            self.endpoints,
+            self.initialization_type,
         )
         env.update(self.env_overrides.get("Parameters", {}))
         env.update(self.env_overrides.get(function.logical_id, {}))

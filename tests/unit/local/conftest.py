@@ -81,6 +81,21 @@ def log_lines(event, context):
     return {"context": repr(context)}
 
 
+ORDER = []
+try:  # SnapStart hooks, as a function registers them (the runtime provides the module)
+    from snapshot_restore_py import register_after_restore, register_before_snapshot
+except ImportError:
+    pass
+else:
+    register_before_snapshot(ORDER.append, "before_snapshot")
+    register_after_restore(ORDER.append, "after_restore")
+
+
+def hooks(event, context):
+    ORDER.append("invoke")
+    return ORDER
+
+
 def try_import(event, context):
     try:
         __import__(event["module"])
@@ -165,6 +180,10 @@ Resources:
     Properties:
       Handler: handlers.log_lines
       LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: INFO}
+  Hooks:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: handlers.hooks
   TryImport:
     Type: AWS::Serverless::Function
     Properties:

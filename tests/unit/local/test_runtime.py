@@ -193,3 +193,20 @@ Resources:
         assert local.environment("Fn")["MODELS"] == str(build / "Lib" / "models")
     finally:
         local.close()
+
+
+def test_snapstart_hooks_run_in_lambdas_order(small_template: template.Template) -> None:
+    """With AWS_LAMBDA_INITIALIZATION_TYPE=snap-start, awslambdaric itself runs the
+    before-snapshot hooks after init and the after-restore hooks before the first invoke."""
+    snap = LocalLambda(small_template, initialization_type="snap-start")
+    try:
+        assert call(snap, "Hooks") == (True, ["before_snapshot", "after_restore", "invoke"])
+        later = ["before_snapshot", "after_restore", "invoke", "invoke"]
+        assert call(snap, "Hooks") == (True, later)  # hooks ran once, at init
+    finally:
+        snap.close()
+    on_demand = LocalLambda(small_template)
+    try:
+        assert call(on_demand, "Hooks") == (True, ["invoke"])  # no snapshot, no hooks
+    finally:
+        on_demand.close()
