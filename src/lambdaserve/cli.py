@@ -121,6 +121,7 @@ def _runtime(
         console=console,
         max_instances=getattr(args, "instances", 1),
         warn=console.warn,
+        snapstart=args.snapstart,
     )
 
 
@@ -225,6 +226,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--parameter-overrides", nargs="+", metavar="KEY=VALUE", help="template parameters"
+    )
+    parser.add_argument(
+        "--snapstart",
+        action="store_true",
+        help="functions with SnapStart on (SnapStart: ApplyOn: PublishedVersions) init as "
+        "SnapStart does: before-snapshot hooks after init, after-restore hooks before the "
+        "first invocation",
     )
 
 

@@ -69,7 +69,8 @@ class LocalLambda:
     console: where the START/END/REPORT lines and the functions' logs go (None: nowhere);
     initialization_type: "snap-start" makes awslambdaric run the snapshot_restore_py hooks
     as Lambda does for a SnapStart version: before-snapshot hooks after init, then
-    restore/next, then after-restore hooks, all before the first invocation.
+    restore/next, then after-restore hooks, all before the first invocation (every function);
+    snapstart: the same for the functions whose template turns SnapStart on (`--snapstart`).
     """
 
     def __init__(
@@ -82,9 +83,11 @@ class LocalLambda:
         max_instances: int = 1,
         warn: Callable[[str], None] | None = None,
         initialization_type: str = "on-demand",
+        snapstart: bool = False,
     ) -> None:
         self.template = template
         self.initialization_type = initialization_type
+        self.snapstart = snapstart
         self.built = built
         self.endpoints = dict(endpoints or {})
         self.env_overrides = env_overrides or {}
@@ -122,13 +125,14 @@ class LocalLambda:
         mount = layout.mount(
             function, self.template.layers, self.built, python.version, self._provided.directory
         )
+        snap_start = self.snapstart and function.snap_start
         env = lambda_environment(
             function,
             mount,
             self.template.region,
             self._provided.directory,
             self.endpoints,
-            self.initialization_type,
+            "snap-start" if snap_start else self.initialization_type,
         )
         env.update(self.env_overrides.get("Parameters", {}))
         env.update(self.env_overrides.get(function.logical_id, {}))

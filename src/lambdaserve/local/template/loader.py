@@ -64,6 +64,7 @@ def _function(
         k: _env_value(resolver.resolve(v, f"{where}.Environment.{k}")) for k, v in variables.items()
     }
     logging_config = resolver.resolve(props.get("LoggingConfig") or {}, f"{where}.LoggingConfig")
+    snap_start = resolver.resolve(props.get("SnapStart") or {}, f"{where}.SnapStart")
     return Function(
         logical_id=logical_id,
         handler=handler,
@@ -76,6 +77,8 @@ def _function(
         log_format=logging_config.get("LogFormat"),
         log_level=logging_config.get("ApplicationLogLevel"),
         events=parse_events(logical_id, props.get("Events") or {}, resolver),
+        snap_start=isinstance(snap_start, Mapping)
+        and snap_start.get("ApplyOn") == "PublishedVersions",
     )
 
 

@@ -41,6 +41,8 @@ class Function:
     log_format: str | None = None
     log_level: str | None = None
     events: tuple[EventSource, ...] = ()
+    # SnapStart.ApplyOn is PublishedVersions: Lambda inits once and restores from a snapshot.
+    snap_start: bool = False
 
     @property
     def python_version(self) -> tuple[int, int]:

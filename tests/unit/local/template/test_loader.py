@@ -104,3 +104,11 @@ def test_non_python_runtime_is_refused(tmp_path: Path) -> None:
     text = f"Resources:\n{FUNCTION}".replace("python3.12", "nodejs20.x")
     with pytest.raises(LocalError, match="not a python runtime"):
         _ = template.load(write(tmp_path, text)).function("Fn").python_version
+
+
+def test_snap_start_follows_the_resolved_apply_on() -> None:
+    on = template.load(ROOT / "template.yaml", parameters={"SnapStart": "PublishedVersions"})
+    off = template.load(ROOT / "template.yaml")
+    assert on.function("IrisFunction").snap_start
+    assert not off.function("IrisFunction").snap_start
+    assert not on.function("IndexFunction").snap_start  # no SnapStart property
