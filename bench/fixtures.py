@@ -37,6 +37,18 @@ def sample_rows(n: int, seed: int = 0) -> np.ndarray:
     return data[np.random.default_rng(seed).integers(0, len(data), n)]
 
 
+def unique_rows(n: int, seed: int = 0) -> np.ndarray:
+    """n real rows, each made distinct (feature 0 moves by 0.001 per row, clear in float32).
+
+    The prediction cache is on by default: latency figures that claim to measure the model
+    path must not be answered from it, so every call sends an input never seen before.
+    """
+    base = sample_rows(64, seed)
+    rows = base[np.arange(n) % len(base)].copy()
+    rows[:, 0] += np.arange(n) * 1e-3
+    return rows
+
+
 def train_seed_model(directory: Path) -> Path:
     """The seed's model.pkl: breast_cancer version 2's recipe, trained as shipped, joblib-dumped."""
     import joblib
@@ -76,12 +88,13 @@ def load_module(path: Path, name: str, env: dict[str, str] | None = None) -> Mod
     return module
 
 
-def model_handler() -> Any:
-    """Our breast_cancer function's real handler, exactly as Lambda imports it."""
-    module = load_module(
-        ROOT / "functions" / "model_api" / "app.py", "bench_model_api", function_env()
-    )
-    return module
+def model_handler(name: str = "bench_model_api", **env: str) -> Any:
+    """Our breast_cancer function's real handler, exactly as Lambda imports it.
+
+    `env` overrides the template's environment (e.g. LAMBDASERVE_CACHE_ENTRIES="0").
+    """
+    path = ROOT / "functions" / "model_api" / "app.py"
+    return load_module(path, name, {**function_env(), **env})
 
 
 def check_ok(response: dict[str, Any]) -> dict[str, Any]:

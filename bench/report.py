@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-OPS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+OPS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b}
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,13 @@ class Settings:
     batch_part_bytes: int = 16 * 1024 * 1024
     # Parse CSV in a helper process beside the model (default: when there are 2+ vCPUs).
     batch_parse_process: bool = field(default_factory=lambda: _parse_process(""))
+    # Prediction cache: the per-container LRU (0 entries turns it off), its byte bound and
+    # TTL; the shared DynamoDB table (empty: off) and how long a request waits for it.
+    cache_entries: int = 1024
+    cache_bytes: int = 32 * 1024 * 1024
+    cache_ttl_seconds: int = 300
+    cache_table: str = ""
+    cache_table_timeout_ms: int = 100
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -84,4 +91,9 @@ class Settings:
             batch_parse_process=_parse_process(
                 os.environ.get("LAMBDASERVE_BATCH_PARSE_PROCESS", "")
             ),
+            cache_entries=_int("LAMBDASERVE_CACHE_ENTRIES", 1024),
+            cache_bytes=_int("LAMBDASERVE_CACHE_BYTES", 32 * 1024 * 1024),
+            cache_ttl_seconds=_int("LAMBDASERVE_CACHE_TTL_SECONDS", 300),
+            cache_table=os.environ.get("LAMBDASERVE_CACHE_TABLE", "").strip(),
+            cache_table_timeout_ms=_int("LAMBDASERVE_CACHE_TABLE_TIMEOUT_MS", 100),
         )

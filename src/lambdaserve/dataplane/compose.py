@@ -7,7 +7,12 @@ and the batch job never name a stage.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
+from lambdaserve import snapstart
+from lambdaserve.cache.lru import LruCache
+from lambdaserve.cache.table import SharedTable, dynamodb_client
+from lambdaserve.dataplane.cache import CacheStage
 from lambdaserve.dataplane.plane import DataPlane
 from lambdaserve.dataplane.selection import PathSelector, Selector
 from lambdaserve.dataplane.stages import Stage
@@ -25,9 +30,25 @@ def selector(settings: Settings, plane: DataPlane) -> Selector:
     return PathSelector(plane.resolve)
 
 
+def cache_stage(settings: Settings) -> CacheStage:
+    """The LRU (on by default), then the shared table when one is named."""
+    lru = None
+    if settings.cache_entries > 0 and settings.cache_bytes > 0:
+        lru = LruCache(settings.cache_entries, settings.cache_bytes, settings.cache_ttl_seconds)
+    table = None
+    if settings.cache_table:
+        timeout = settings.cache_table_timeout_ms / 1000
+        table = SharedTable(
+            settings.cache_table, settings.cache_ttl_seconds, partial(dynamodb_client, timeout)
+        )
+    stage = CacheStage(lru, table)
+    snapstart.after_restore("prediction-cache", stage.after_restore)
+    return stage
+
+
 def stages(settings: Settings, plane: DataPlane) -> list[Stage]:
-    """The stages around the model, outermost first (none yet: cache, shadow, metrics next)."""
-    return []
+    """The stages around the model, outermost first."""
+    return [cache_stage(settings)]
 
 
 def create_dataplane(

@@ -93,7 +93,9 @@ def test_import_breakdown_parses_importtime(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_quick_run_measures_warm_latency_and_batch_requests(tmp_path: Path) -> None:
-    code = bench_main.main(["--quick", "--only", "warm,batch_requests", "--out", str(tmp_path)])
+    code = bench_main.main(
+        ["--quick", "--only", "warm,cache,batch_requests", "--out", str(tmp_path)]
+    )
     assert code == 0
     doc = json.loads((tmp_path / "report.json").read_text())
     warm = doc["sections"]["warm"]
@@ -101,6 +103,11 @@ def test_quick_run_measures_warm_latency_and_batch_requests(tmp_path: Path) -> N
     assert {t["key"] for t in warm["targets"]} == {"warm_p50_vs_floor", "warm_p50_vs_seed"}
     for name in ("floor", "raw_ort", "seed", "ours_simple", "ours_tfserving", "ours_v2"):
         assert warm["data"][name]["p50_us"] > 0
+    cache = doc["sections"]["cache"]
+    assert cache["skipped"] is None
+    assert {t["key"] for t in cache["targets"]} == {"cache_hit_vs_miss", "cache_miss_overhead"}
+    for name in ("hit", "miss_on", "miss_off"):
+        assert cache["data"][name]["p50_us"] > 0
     batch = doc["sections"]["batch_requests"]
     assert batch["skipped"] is None
     assert batch["data"]["v2_binary"]["rows_per_s"] > 0
