@@ -1,6 +1,6 @@
 """`lambdaserve`: run the template's functions locally, without Docker.
 
-    lambdaserve invoke IrisFunction --event events/api/iris_predict.json
+    lambdaserve invoke <FunctionId> --event events/<sample>.json
     lambdaserve serve            # what `make serve` runs
 
 Exit codes: 0 success, 1 the handler failed (its Lambda error JSON is on stdout),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -48,8 +49,6 @@ class Sandbox:
 
     def command(self) -> list[str]:
         """`-I -S`: nothing of this environment leaks in but what `path` lists."""
-        import json
-
         entries = json.dumps([list(p) for p in self.path])
         return [self.python, "-I", "-S", "-u", str(BOOTSTRAP), entries, self.handler]
 

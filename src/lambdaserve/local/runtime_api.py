@@ -240,8 +240,11 @@ def _handler(api: RuntimeApi) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-        def _send(self, status: int, body: object, headers: Mapping[str, str] = {}) -> None:
+        def _send(
+            self, status: int, body: object, headers: Mapping[str, str] | None = None
+        ) -> None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            headers = headers or {}
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
