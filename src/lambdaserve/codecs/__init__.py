@@ -1,4 +1,6 @@
-"""Protocol codecs: wire JSON <-> neutral `InferenceRequest` / `InferenceResponse`.
+"""Protocol codecs: wire bytes <-> neutral `InferenceRequest` / `InferenceResponse`.
 
-Each module knows one protocol's shapes and nothing of ONNX or HTTP frameworks.
+Each module (simple, tfserving, v2) knows one protocol's shapes and nothing of ONNX or HTTP
+frameworks, and keeps the one contract of `contract.py`: `decode(body, values, manifest)`
+and `encode(response, decoded, manifest) -> Encoded`.
 """

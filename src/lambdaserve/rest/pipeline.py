@@ -5,7 +5,10 @@ encode -> response with `x-model-version` and the stages' headers -> `plane.fini
 
 A `Binding` says how one protocol meets HTTP: its codec, the content types it accepts, and
 which HTTP headers carry the codec's request and response values. Everything per request
-that can be decided at app creation (header names to read, the codec, the stage chain) is.
+that can be decided at app creation (header names to read, the codec, the stage chain) is:
+so the dataplane is configured before the app is built, and the header names the stages
+declare are read once per request, in the same pass as content type and length (which are
+the pipeline's own, never stage attributes).
 """
 
 from __future__ import annotations
