@@ -7,8 +7,7 @@ Responses carry the prediction plus, for classifiers, the class label name and p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdaserve.codecs.arrays import numeric_array
 from lambdaserve.codecs.contract import Encoded, dump_json, parse_json
@@ -49,8 +48,9 @@ def _single_input(manifest: ModelManifest) -> str:
     return manifest.inputs[0].name
 
 
-@dataclass(frozen=True, slots=True)
-class SimpleRequest:
+class SimpleRequest(NamedTuple):
+    """The decoded request (a named tuple: built on every request, it must be cheap)."""
+
     inference: InferenceRequest
     single: bool  # the caller sent one row (`features`): it gets one object back
 

@@ -7,8 +7,7 @@ Response shapes follow TF Serving so unmodified TF Serving clients parse them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -50,8 +49,9 @@ REQUEST_SCHEMA: dict[str, Any] = {
 REQUEST_EXAMPLE = {"instances": [[5.1, 3.5, 1.4, 0.2]]}
 
 
-@dataclass(frozen=True)
-class TFRequest:
+class TFRequest(NamedTuple):
+    """The decoded request (a named tuple: built on every request, it must be cheap)."""
+
     inference: InferenceRequest
     verb: str
     columnar: bool

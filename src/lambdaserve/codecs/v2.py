@@ -12,7 +12,7 @@ import math
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -66,8 +66,9 @@ class OutputRequest:
     binary: bool | None  # None: not said for this output, the request's default applies
 
 
-@dataclass(frozen=True)
-class V2Request:
+class V2Request(NamedTuple):
+    """The decoded request (a named tuple: built on every request, it must be cheap)."""
+
     inference: InferenceRequest
     # name -> binary flag, for each output the caller asked for (empty: all, default flag)
     requested: dict[str, OutputRequest]
