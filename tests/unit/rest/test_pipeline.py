@@ -8,12 +8,17 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambdaserve.dataplane import DataPlane, Next, RequestContext
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelRepository
+from lambdaserve.rest import v2 as v2_routes
 from lambdaserve.rest.app import create_model_app
+from lambdaserve.rest.pipeline import Pipeline
 from lambdaserve.settings import SOURCE_MODEL_REPOSITORY, Settings
 
 ROW = np.random.default_rng(3).normal(12, 4, size=30).round(3).tolist()
@@ -200,3 +205,35 @@ def test_a_bad_extension_header_is_a_400(wired: tuple[TestClient, CallerKey, Rec
     )
     assert response.status_code == 400
     assert "JSON length must be a non-negative integer" in response.json()["error"]
+
+
+HEADER_NAMES = [b"content-type", b"content-length", b"x-caller", b"cache-control", b"host"]
+header_names = st.sampled_from([*HEADER_NAMES, b"inference-header-content-length"])
+header_values = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=8)
+
+
+@pytest.fixture(scope="module")
+def reader(models_dir: Path) -> Pipeline:
+    """The V2 pipeline of a plane whose selector and stage declared two headers."""
+    plane = DataPlane(ModelRepository(models_dir), served=["breast_cancer"])
+    plane.configure(CallerKey(plane), [Recording()])
+    return Pipeline(plane, v2_routes.BINDING, 1024)
+
+
+@settings(max_examples=200, deadline=None)
+@given(headers=st.lists(st.tuples(header_names, header_values), max_size=12))
+def test_one_header_pass_finds_what_each_party_declared(
+    reader: Pipeline, headers: list[tuple[bytes, str]]
+) -> None:
+    """Whatever the headers, each party gets exactly its own ones (the last value wins)."""
+    raw = [(k, v.encode("latin-1")) for k, v in headers]
+    request = Request({"type": "http", "headers": raw})
+    content_type, length, attributes, values = reader._read_headers(request, {"verb": "x"})
+    last = {k.decode(): v for k, v in headers}
+    assert content_type == last.get("content-type")
+    assert length == last.get("content-length")
+    assert dict(attributes) == {k: last[k] for k in ("x-caller", "cache-control") if k in last}
+    expected = {"verb": "x"}
+    if "inference-header-content-length" in last:
+        expected["json_length"] = last["inference-header-content-length"]
+    assert dict(values) == expected
