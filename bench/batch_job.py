@@ -72,9 +72,21 @@ def section(result: dict[str, Any]) -> Section:
             f"ORT intra-op threads {ours['intra_op_threads']}; {result['cpus']} CPUs.",
             "Measured by scripts/batch_bench.py (times cover the work, not imports or model "
             "loading).",
+            *_floor_note(result),
             f"Our peak RSS and growth include the CSV parser process "
             f"({ours.get('parser_process_rss_mb', 0):.0f} MB peak), started at init like the "
             "Lambda function does; 0 when LAMBDASERVE_BATCH_PARSE_PROCESS=0.",
         ],
         data=result,
     )
+
+
+def _floor_note(result: dict[str, Any]) -> list[str]:
+    floor = result.get("floor")
+    if not floor:
+        return []
+    return [
+        f"Floor (parse {floor['parse_cpu_seconds']:.2f} + ORT {floor['ort_cpu_seconds']:.2f} "
+        f"CPU s over {result['cpus']} vCPUs) {floor['seconds']:.2f} s: the job takes "
+        f"{floor['job_median_vs_floor']:.2f}x the floor."
+    ]

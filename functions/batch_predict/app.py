@@ -16,8 +16,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from lambdaserve.batch.config import BatchConfig, session_threads
 from lambdaserve.batch.events import object_refs
-from lambdaserve.batch.job import BatchConfig, BatchJob, session_threads
+from lambdaserve.batch.job import BatchJob
 from lambdaserve.batch.parse_worker import shared_parser
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.model import SessionConfig

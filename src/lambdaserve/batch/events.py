@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from lambdaserve.batch.job import InputRef
 from lambdaserve.batch.keys import INCOMING, is_output
+from lambdaserve.batch.source import InputRef
 
 log = logging.getLogger(__name__)
 

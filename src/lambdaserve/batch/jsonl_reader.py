@@ -15,17 +15,29 @@ from typing import Any
 import numpy as np
 import orjson
 
-from lambdaserve.batch.rows import ParsedBlock, RowError, UnreadableInput, excerpt
-from lambdaserve.batch.stream import Block
+from lambdaserve.batch.blocks import Block, ParsedBlock, RowError, UnreadableInput, excerpt
+
+JsonlBlock = ParsedBlock[list[dict[str, Any]]]
 
 
 class JsonlReader:
+    """A block is parsed whole by `prepare`, on the reading thread; `finish` (beside the
+    model) has nothing left to do, and the model's thread formats the output instead."""
+
+    parses_elsewhere = False
+
     def __init__(self, feature_names: Sequence[str]) -> None:
         self.names = tuple(feature_names)
         self._names = frozenset(self.names)
         self._started = False
 
-    def parse(self, block: Block) -> ParsedBlock:
+    def prepare(self, block: Block) -> JsonlBlock:
+        return self.parse(block)
+
+    def finish(self, parsed: JsonlBlock) -> JsonlBlock:
+        return parsed
+
+    def parse(self, block: Block) -> JsonlBlock:
         features: list[list[float]] = []
         lines: list[int] = []
         passthrough: list[dict[str, Any]] = []
@@ -58,9 +70,7 @@ class JsonlReader:
             lines.append(line)
             passthrough.append(extra)
         matrix = np.asarray(features, dtype=np.float32).reshape(len(features), len(self.names))
-        return ParsedBlock(
-            matrix, np.asarray(lines, dtype=np.int64), [], passthrough, errors, blanks
-        )
+        return ParsedBlock(matrix, np.asarray(lines, dtype=np.int64), passthrough, errors, blanks)
 
     def _reject_first(self, line: int, why: str) -> None:
         if not self._started:

@@ -5,7 +5,7 @@ everything else the job does in Python (splitting, formatting, S3 I/O). A persis
 child process takes plain CSV blocks (no quotes, no CR) and returns what
 `CsvReader.parse` returns: the float32 feature matrix, line numbers, passthrough
 field positions and the bad rows with their exact lines, computed by the very same
-code. The parent keeps the block bytes, so passthrough `Texts` point into its own copy.
+code. The parent keeps the block bytes, so passthrough columns point into its own copy.
 
 Lambda has no /dev/shm (no multiprocessing queues or pools), and the parent holds
 onnxruntime threads (fork is unsafe): the child is a fresh interpreter
@@ -37,10 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from lambdaserve.batch.csv_reader import CsvLayout, CsvReader
-from lambdaserve.batch.rows import ParsedBlock
-from lambdaserve.batch.stream import Block
-from lambdaserve.batch.texts import Texts
+from lambdaserve.batch.blocks import Block
+from lambdaserve.batch.byte_column import ByteColumn
+from lambdaserve.batch.csv_header import CsvLayout
+from lambdaserve.batch.csv_reader import CsvBlock, CsvReader, Prepared
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def offloadable(data: bytes) -> bool:
 
 
 class ParserProcess:
-    """One helper process; `submit` returns a future of the block's `ParsedBlock`.
+    """One helper process; `submit` returns a future of the block's parsed block.
 
     Blocks are answered in the order they were submitted. A sender and a receiver thread
     move the bytes (both block in the kernel, not on the GIL), so the caller never waits
@@ -90,7 +90,7 @@ class ParserProcess:
         self._socket = ours  # shutdown() wakes the receiver thread and tells the child to exit
         self._conn = Channel(ours)
         self._lock = threading.Lock()
-        self._waiting: deque[tuple[Future[ParsedBlock], bytes]] = deque()
+        self._waiting: deque[tuple[Future[CsvBlock], bytes]] = deque()
         self._outbox: queue.SimpleQueue[tuple[bytes, bytes] | None] = queue.SimpleQueue()
         self._started = threading.Event()  # the child said hello (or failed first)
         self.failure: str | None = None
@@ -107,8 +107,8 @@ class ParserProcess:
         self._started.wait(timeout)
         return self._started.is_set() and self.alive
 
-    def submit(self, layout: CsvLayout, block: Block) -> Future[ParsedBlock]:
-        future: Future[ParsedBlock] = Future()
+    def submit(self, layout: CsvLayout, block: Block) -> Future[CsvBlock]:
+        future: Future[CsvBlock] = Future()
         with self._lock:
             if self.failure is not None:
                 future.set_exception(WorkerGone(self.failure))
@@ -117,7 +117,7 @@ class ParserProcess:
             self._outbox.put((pickle.dumps((layout, block.first_line)), block.data))
         return future
 
-    def result(self, future: Future[ParsedBlock]) -> ParsedBlock:
+    def result(self, future: Future[CsvBlock]) -> CsvBlock:
         try:
             return future.result(timeout=RESULT_TIMEOUT_SECONDS)
         except TimeoutError:
@@ -222,19 +222,19 @@ class Channel:
         return buffer
 
 
-def _rebuild(answer: tuple[bool, Any], data: bytes) -> ParsedBlock:
+def _rebuild(answer: tuple[bool, Any], data: bytes) -> CsvBlock:
     ok, payload = answer
     if not ok:
         raise WorkerGone(f"the parser process could not parse a block: {payload}")
     features, lines, spans, errors, blanks = payload
     buffer = np.frombuffer(data, dtype=np.uint8)
-    passthrough = [Texts(buffer, starts, ends) for starts, ends in spans]
-    return ParsedBlock(features, lines, passthrough, None, errors, blanks)
+    passthrough = [ByteColumn(buffer, starts, ends) for starts, ends in spans]
+    return CsvBlock(features, lines, passthrough, errors, blanks)
 
 
 @dataclass
 class _Offloaded:
-    future: Future[ParsedBlock]
+    future: Future[CsvBlock]
     block: Block
 
 
@@ -245,16 +245,18 @@ class OffloadedCsv:
     block in-process if the helper failed. Quoted or CR blocks keep the in-process path.
     """
 
+    parses_elsewhere = True  # the reading thread has time to format output instead
+
     def __init__(self, reader: CsvReader, parser: ParserProcess) -> None:
         self.reader = reader
         self.parser = parser
 
-    def prepare(self, block: Block) -> Any:
+    def prepare(self, block: Block) -> _Offloaded | Prepared:
         if self.parser.alive and offloadable(block.data):
             return _Offloaded(self.parser.submit(self.reader.layout, block), block)
         return self.reader.prepare(block)
 
-    def finish(self, prepared: Any) -> ParsedBlock:
+    def finish(self, prepared: _Offloaded | Prepared) -> CsvBlock:
         if not isinstance(prepared, _Offloaded):
             return self.reader.finish(prepared)
         try:
@@ -329,7 +331,7 @@ def serve(conn: Channel) -> None:
                 readers.clear()
                 reader = readers[layout] = CsvReader(layout, whole_blocks=True)
             parsed = reader.parse(Block(data, first_line))
-            spans = [(t.starts, t.ends) for t in parsed.csv_passthrough]
+            spans = [(column.starts, column.ends) for column in parsed.passthrough]
             answer = (
                 True,
                 (parsed.features, parsed.lines, spans, parsed.errors, parsed.blank_lines),

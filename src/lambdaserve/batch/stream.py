@@ -1,4 +1,4 @@
-"""Bytes from S3, in chunks, into blocks of whole lines: bounded memory for any object size.
+"""Text in chunks -> blocks of whole lines (the pipeline's split): bounded memory for any size.
 
 Gzip is inflated incrementally with a cap on each step's output (so a small, highly
 compressed object cannot blow up memory), concatenated gzip members are followed, and
@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
-from lambdaserve.batch.rows import UnreadableInput
+from lambdaserve.batch.blocks import Block, UnreadableInput
 
 _GZIP = zlib.MAX_WBITS | 16
 _QUOTE = b'"'
 _NEWLINE = ord("\n")
-
-
-@dataclass(frozen=True)
-class Block:
-    data: bytes  # whole lines, each ending with b"\n"
-    first_line: int  # 1-based line number of the block's first line
 
 
 def gunzip(chunks: Iterable[bytes], step: int) -> Iterator[bytes]:
@@ -71,16 +64,18 @@ def lines_blocks(
     quoted: bool,
     max_block_bytes: int,
     first_block_bytes: int | None = None,
+    first_line: int = 1,
 ) -> Iterator[Block]:
     """Group a byte stream into blocks of about `block_bytes` that end at a line break.
 
     With `quoted` (CSV), a cut only lands where the number of `"` before it is even,
     i.e. outside any quoted field. A last line without a newline gets one.
     Blocks start at `first_block_bytes` and grow 4x each up to `block_bytes`: the first
-    predictions start sooner, so a pipeline spends less time filling up.
+    predictions start sooner, so a pipeline spends less time filling up. Lines are
+    numbered from `first_line` (a byte range of a file keeps the file's numbering).
     """
     buffer = bytearray()
-    line = 1
+    line = first_line
     target = min(first_block_bytes or block_bytes, block_bytes)
     for chunk in chunks:
         buffer += chunk

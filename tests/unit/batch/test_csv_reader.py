@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambdaserve.batch.csv_reader import CsvReader, read_header
-from lambdaserve.batch.rows import ParsedBlock, UnreadableInput
-from lambdaserve.batch.stream import Block, lines_blocks
+from lambdaserve.batch.blocks import Block, ParsedBlock, UnreadableInput
+from lambdaserve.batch.csv_header import read_header
+from lambdaserve.batch.csv_reader import CsvReader
+from lambdaserve.batch.stream import lines_blocks
 
 FEATURES = ("a", "b")
 
@@ -52,7 +53,7 @@ def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept() -> None
     parsed = parse(data)
     np.testing.assert_array_equal(parsed.features, [[3, 2], [5, 4], [2.5, 1.5]])
     assert parsed.lines.tolist() == [2, 3, 9]
-    assert [t.to_list() for t in parsed.csv_passthrough] == [
+    assert [t.to_list() for t in parsed.passthrough] == [
         [b"1", b"2", b"7"],
         [b"x", b"y", b"last"],
     ]
@@ -83,7 +84,7 @@ def test_quoted_fields_go_through_the_csv_module() -> None:
     data = b'1,2,3,"hello, ""world"""\n2,4,5,"multi\nline"\n3,x,1,z\n4,5,6,\n'
     parsed = parse(data)
     assert parsed.lines.tolist() == [2, 3, 6]
-    assert parsed.csv_passthrough[1].to_list() == [b'"hello, ""world"""', b'"multi\nline"', b""]
+    assert parsed.passthrough[1].to_list() == [b'"hello, ""world"""', b'"multi\nline"', b""]
     assert [(e.line, e.reason) for e in parsed.errors] == [(5, "column 'b' is not a number: 'x'")]
 
 
@@ -113,8 +114,8 @@ def test_round_trip_any_table_any_block_size(
         parsed = reader.parse(Block(chunk.data, chunk.first_line + 1))
         assert not parsed.errors
         features.extend(parsed.features.tolist())
-        ids.extend(parsed.csv_passthrough[0].to_list())
-        notes.extend(parsed.csv_passthrough[1].to_list())
+        ids.extend(parsed.passthrough[0].to_list())
+        notes.extend(parsed.passthrough[1].to_list())
     assert features == [[a, b] for _, b, a, _ in rows]
     assert [unquote(t) for t in ids] == [i for i, *_ in rows]
     assert [unquote(t) for t in notes] == [n for *_, n in rows]
@@ -128,9 +129,7 @@ def unquote(field: bytes) -> str:
 def assert_same_parse(whole: ParsedBlock, chunked: ParsedBlock) -> None:
     np.testing.assert_array_equal(whole.features, chunked.features)
     assert whole.lines.tolist() == chunked.lines.tolist()
-    assert [t.to_list() for t in whole.csv_passthrough] == [
-        t.to_list() for t in chunked.csv_passthrough
-    ]
+    assert [t.to_list() for t in whole.passthrough] == [t.to_list() for t in chunked.passthrough]
     assert whole.errors == chunked.errors and whole.blank_lines == chunked.blank_lines
 
 

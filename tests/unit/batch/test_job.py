@@ -12,9 +12,12 @@ import orjson
 import pytest
 from botocore.exceptions import ClientError
 
-from lambdaserve.batch.job import BatchConfig, BatchJob, InputRef
+from lambdaserve.batch.config import BatchConfig
+from lambdaserve.batch.job import BatchJob
 from lambdaserve.batch.multipart import S3Upload
+from lambdaserve.batch.source import InputRef, S3ObjectSource
 from lambdaserve.batch.summary import FAILED, SKIPPED, SUCCEEDED
+from lambdaserve.batch.summary_store import SummaryStore
 from lambdaserve.dataplane import DataPlane
 
 from .conftest import BUCKET
@@ -325,19 +328,19 @@ def test_a_failing_repeat_check_closes_the_input_being_read(
 ) -> None:
     """The GET runs beside the repeated-event check; if the check fails, it is released."""
     ref = put(s3, "incoming/iris/a.csv", iris_csv())
-    real_get = BatchJob._get
+    real_open = S3ObjectSource.open
     bodies = []
 
-    def get(job: BatchJob, target: InputRef) -> dict[str, Any]:
-        response = real_get(job, target)
-        bodies.append(response["Body"])
-        return response
+    def open_and_keep(source: S3ObjectSource) -> str | None:
+        gone = real_open(source)
+        bodies.append(source._response["Body"] if source._response else None)
+        return gone
 
     def broken(*args: Any) -> bool:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "GetObject")
 
-    monkeypatch.setattr(BatchJob, "_get", get)
-    monkeypatch.setattr(BatchJob, "_already_done", broken)
+    monkeypatch.setattr(S3ObjectSource, "open", open_and_keep)
+    monkeypatch.setattr(SummaryStore, "already_done", broken)
     with pytest.raises(ClientError):
         run(s3, plane, ref)
     assert len(bodies) == 1 and bodies[0]._raw_stream.closed

@@ -5,9 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lambdaserve.batch.blocks import Block, UnreadableInput
 from lambdaserve.batch.jsonl_reader import JsonlReader
-from lambdaserve.batch.rows import UnreadableInput
-from lambdaserve.batch.stream import Block
 
 
 def test_objects_arrays_and_passthrough() -> None:
@@ -15,7 +14,7 @@ def test_objects_arrays_and_passthrough() -> None:
     parsed = JsonlReader(("a", "b")).parse(Block(data, 1))
     assert parsed.features.tolist() == [[1.5, 2.0], [3.0, 4.0]]
     assert parsed.lines.tolist() == [1, 3]
-    assert parsed.json_passthrough == [{"id": "a", "tags": [1]}, {}]
+    assert parsed.passthrough == [{"id": "a", "tags": [1]}, {}]
     assert parsed.blank_lines == 1 and not parsed.errors
 
 
@@ -60,6 +59,4 @@ def test_round_trip(rows: list[dict[str, object]]) -> None:
     data = b"".join(orjson.dumps(r) + b"\n" for r in rows)
     parsed = JsonlReader(("a", "b")).parse(Block(data, 1))
     assert parsed.rows == len(rows) and not parsed.errors
-    assert parsed.json_passthrough == [
-        {k: v for k, v in r.items() if k not in ("a", "b")} for r in rows
-    ]
+    assert parsed.passthrough == [{k: v for k, v in r.items() if k not in ("a", "b")} for r in rows]

@@ -26,7 +26,9 @@ JOB = r"""
 import json, sys
 from pathlib import Path
 import boto3
-from lambdaserve.batch.job import BatchConfig, BatchJob, InputRef
+from lambdaserve.batch.config import BatchConfig
+from lambdaserve.batch.job import BatchJob
+from lambdaserve.batch.source import InputRef
 from lambdaserve.batch.parse_worker import shared_parser
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.model import SessionConfig

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from lambdaserve.batch import parse_worker
-from lambdaserve.batch.csv_reader import CsvReader, read_header
+from lambdaserve.batch.blocks import Block, ParsedBlock
+from lambdaserve.batch.csv_header import read_header
+from lambdaserve.batch.csv_reader import CsvReader
 from lambdaserve.batch.parse_worker import OffloadedCsv, ParserProcess, WorkerGone, offloadable
-from lambdaserve.batch.rows import ParsedBlock
-from lambdaserve.batch.stream import Block
 
 FEATURES = ("a", "b")
 READER = CsvReader(read_header(b"id,b,a,note\n", FEATURES))
@@ -35,7 +35,7 @@ def same(a: ParsedBlock, b: ParsedBlock) -> None:
     assert a.features.dtype == b.features.dtype == np.float32
     np.testing.assert_array_equal(a.features, b.features)
     assert a.lines.tolist() == b.lines.tolist()
-    assert [t.to_list() for t in a.csv_passthrough] == [t.to_list() for t in b.csv_passthrough]
+    assert [t.to_list() for t in a.passthrough] == [t.to_list() for t in b.passthrough]
     assert a.errors == b.errors
     assert a.blank_lines == b.blank_lines
 

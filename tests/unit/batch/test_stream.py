@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lambdaserve.batch.rows import UnreadableInput
+from lambdaserve.batch.blocks import UnreadableInput
 from lambdaserve.batch.stream import gunzip, lines_blocks
 
 

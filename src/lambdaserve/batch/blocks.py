@@ -1,18 +1,29 @@
-"""What a reader hands the job for one block: features to predict, passthrough, bad rows."""
+"""What flows through the block pipeline: a block of raw lines in, a parsed block out.
+
+A `ParsedBlock` holds the good rows (features, input line numbers, passthrough in the
+input format's one kind) and the bad rows as `RowError`s, in input order.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from lambdaserve.batch.texts import Texts
 from lambdaserve.errors import InvalidInput
+
+Passthrough = TypeVar("Passthrough")
 
 
 class UnreadableInput(InvalidInput):
-    """The object as a whole cannot be read (wrong format, corrupt gzip, no usable header)."""
+    """The input as a whole cannot be read (wrong format, corrupt gzip, no usable header)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    data: bytes  # whole lines, each ending with b"\n"
+    first_line: int  # 1-based line number of the block's first line in the input
 
 
 @dataclass(frozen=True)
@@ -35,17 +46,17 @@ def excerpt(raw: bytes | str) -> str:
 
 
 @dataclass
-class ParsedBlock:
-    """Good rows in input order (features + line numbers + passthrough) and the bad rows.
+class ParsedBlock(Generic[Passthrough]):
+    """Good rows in input order and the bad rows of one block.
 
-    CSV passthrough is `Texts` (one segment per passthrough column, already CSV-encoded),
-    JSON Lines passthrough is one dict per row.
+    `passthrough` is what the output repeats of each good row, in the format's own kind:
+    CSV gives one `ByteColumn` per passthrough column (fields already CSV-encoded),
+    JSON Lines one dict of the non-feature keys per row.
     """
 
     features: np.ndarray  # float32 [n, n_features]
     lines: np.ndarray  # int64 [n]
-    csv_passthrough: list[Texts] = field(default_factory=list)
-    json_passthrough: list[dict[str, Any]] | None = None
+    passthrough: Passthrough
     errors: list[RowError] = field(default_factory=list)
     blank_lines: int = 0
 

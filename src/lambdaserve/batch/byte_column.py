@@ -1,4 +1,4 @@
-"""Columns of byte strings without a Python object per string, and one-shot line assembly.
+"""A column of byte strings without a Python object per string, and one-shot line assembly.
 
 Formatting a million output lines one `%`-format at a time costs more than the model
 itself. Here a column is a buffer plus (start, end) ranges, numbers are rendered with
@@ -19,7 +19,7 @@ _DOT = ord(".")
 
 
 @dataclass(frozen=True)
-class Texts:
+class ByteColumn:
     """n byte strings: row i is `buffer[starts[i]:ends[i]]`."""
 
     buffer: np.ndarray  # uint8
@@ -30,20 +30,20 @@ class Texts:
         return int(self.starts.shape[0])
 
     @classmethod
-    def from_list(cls, items: Sequence[bytes]) -> Texts:
+    def from_list(cls, items: Sequence[bytes]) -> ByteColumn:
         lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
         ends = np.cumsum(lengths)
         return cls(np.frombuffer(b"".join(items), dtype=np.uint8), ends - lengths, ends)
 
     @classmethod
-    def table(cls, entries: Sequence[bytes], index: np.ndarray) -> Texts:
+    def table(cls, entries: Sequence[bytes], index: np.ndarray) -> ByteColumn:
         """Row i is `entries[index[i]]` (class labels, class numbers)."""
         lookup = cls.from_list(entries)
         idx = np.asarray(index, dtype=np.int64)
         return cls(lookup.buffer, lookup.starts[idx], lookup.ends[idx])
 
     @classmethod
-    def integers(cls, values: np.ndarray) -> Texts:
+    def integers(cls, values: np.ndarray) -> ByteColumn:
         """Decimal text of int64 values, as `str(int)` would write them."""
         v = np.asarray(values, dtype=np.int64)
         magnitude = np.abs(v).astype(np.uint64)  # |INT64_MIN| wraps to its true uint64 value
@@ -53,7 +53,7 @@ class Texts:
         return _signed(matrix, v < 0, width + 1 - digits, width + 1)
 
     @classmethod
-    def decimals(cls, values: np.ndarray, places: int) -> Texts:
+    def decimals(cls, values: np.ndarray, places: int) -> ByteColumn:
         """Fixed-point text rounded to `places` decimals, trailing zeros trimmed ("0.5", "1.0").
 
         For bounded values such as probabilities: |value| must stay below 1e12.
@@ -80,8 +80,8 @@ class Texts:
         ends = width + 2 + places - np.minimum(trailing, places - 1)
         return _signed(matrix, (v < 0) & (scaled != 0), width + 1 - digits, ends)
 
-    def take(self, index: np.ndarray) -> Texts:
-        return Texts(self.buffer, self.starts[index], self.ends[index])
+    def take(self, index: np.ndarray) -> ByteColumn:
+        return ByteColumn(self.buffer, self.starts[index], self.ends[index])
 
     def to_list(self) -> list[bytes]:
         raw = self.buffer.tobytes()
@@ -103,16 +103,16 @@ def _digits(matrix: np.ndarray, magnitude: np.ndarray, last: int) -> np.ndarray:
     return count
 
 
-def _signed(matrix: np.ndarray, negative: np.ndarray, first: np.ndarray, ends: Any) -> Texts:
-    """Rows of `matrix` from `first` (minus one for a sign) to `ends`, as Texts."""
+def _signed(matrix: np.ndarray, negative: np.ndarray, first: np.ndarray, ends: Any) -> ByteColumn:
+    """Rows of `matrix` from `first` (minus one for a sign) to `ends`, as a column."""
     width = matrix.shape[1]
     first = first - negative
     matrix[np.flatnonzero(negative), first[negative]] = _MINUS
     row0 = np.arange(matrix.shape[0], dtype=np.int64) * width
-    return Texts(matrix.ravel(), row0 + first, row0 + ends)
+    return ByteColumn(matrix.ravel(), row0 + first, row0 + ends)
 
 
-def join_rows(columns: Sequence[Texts], sep: bytes = b",", end: bytes = b"\n") -> bytes:
+def join_rows(columns: Sequence[ByteColumn], sep: bytes = b",", end: bytes = b"\n") -> bytes:
     """`sep.join(row) + end` for every row: each column is copied into place at once."""
     if not columns:
         raise ValueError("join_rows needs at least one column")
@@ -139,7 +139,7 @@ def join_rows(columns: Sequence[Texts], sep: bytes = b",", end: bytes = b"\n") -
 _GRID_WIDTH = 32
 
 
-def _place(out: np.ndarray, offset: np.ndarray, column: Texts, length: np.ndarray) -> None:
+def _place(out: np.ndarray, offset: np.ndarray, column: ByteColumn, length: np.ndarray) -> None:
     """Copy row i of `column` to `out[offset[i]:offset[i] + length[i]]`."""
     width = int(length.max())
     if width == 0:

@@ -1,4 +1,4 @@
-"""Model outputs -> the columns a batch output adds: prediction (+ probability, label).
+"""Model outputs -> the prediction columns every output row gets, in either format.
 
 Classifiers give `prediction` (the model's class value), `probability` (of that class,
 6 decimals) and `label` (the class name from model.json); regressors give `prediction`
@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from lambdaserve.batch.csv_reader import encode_names
-from lambdaserve.batch.texts import Texts
+from lambdaserve.batch.byte_column import ByteColumn
+from lambdaserve.batch.csv_header import encode_names
 from lambdaserve.errors import ModelLoadError
 from lambdaserve.repository import ModelManifest
 
 PROBABILITY_PLACES = 6
+# A model's outputs for one block, by output name.
+Outputs = dict[str, np.ndarray]
 LINE = "line"
 
 
@@ -30,12 +32,12 @@ def output_name(name: str, taken: Collection[str]) -> str:
 
 
 @dataclass(frozen=True)
-class OutputColumns:
+class PredictionColumns:
     classifier: bool
     class_labels: tuple[str, ...]
 
     @classmethod
-    def for_model(cls, manifest: ModelManifest) -> OutputColumns:
+    def for_model(cls, manifest: ModelManifest) -> PredictionColumns:
         if len(manifest.inputs) != 1:
             raise ModelLoadError(
                 f"model {manifest.name!r} has {len(manifest.inputs)} inputs; batch prediction "
@@ -59,29 +61,31 @@ class OutputColumns:
     def names(self, taken: Collection[str]) -> tuple[str, ...]:
         return tuple(output_name(n, taken) for n in self.base_names)
 
-    def _class_index(self, outputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _class_index(self, outputs: Outputs) -> tuple[np.ndarray, np.ndarray]:
         probabilities = np.asarray(outputs["probabilities"])
         index = probabilities.argmax(axis=1)
         return index, probabilities[np.arange(index.shape[0]), index]
 
-    def csv_columns(self, outputs: dict[str, np.ndarray]) -> list[Texts]:
+    def csv_columns(self, outputs: Outputs) -> list[ByteColumn]:
+        """The columns as CSV text, all rows at once."""
         if not self.classifier:
             values = np.asarray(outputs["prediction"], dtype=np.float64).reshape(-1)
-            return [Texts.from_list([b"%.7g" % v for v in values.tolist()])]
+            return [ByteColumn.from_list([b"%.7g" % v for v in values.tolist()])]
         index, probability = self._class_index(outputs)
         label = np.asarray(outputs["label"])
         if label.dtype.kind in "iu":
-            prediction = Texts.integers(label)
+            prediction = ByteColumn.integers(label)
         else:
-            prediction = Texts.from_list(encode_names([str(v) for v in label.tolist()]))
+            prediction = ByteColumn.from_list(encode_names([str(v) for v in label.tolist()]))
         names = encode_names(self.class_labels) if self.class_labels else None
         if names is None or int(index.max(initial=0)) >= len(names):
             label_text = prediction
         else:
-            label_text = Texts.table(names, index)
-        return [prediction, Texts.decimals(probability, PROBABILITY_PLACES), label_text]
+            label_text = ByteColumn.table(names, index)
+        return [prediction, ByteColumn.decimals(probability, PROBABILITY_PLACES), label_text]
 
-    def json_rows(self, outputs: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
+    def json_rows(self, outputs: Outputs) -> list[tuple[Any, ...]]:
+        """The columns' JSON values, one tuple per row."""
         if not self.classifier:
             values = np.asarray(outputs["prediction"], dtype=np.float64).reshape(-1)
             return [(float(f"{v:.7g}"),) for v in values.tolist()]
