@@ -19,6 +19,9 @@ import pytest
 
 from lambdaserve.repository import ModelRepository
 
+# Subprocess jobs on 8 and 32 MB inputs: slow, and still part of `make test`.
+pytestmark = pytest.mark.slow
+
 BUCKET = "lambdaserve-memory"
 BASE_BYTES = 8 * 1024 * 1024
 

@@ -15,6 +15,9 @@ from lambdaserve.batch.csv_header import read_header
 from lambdaserve.batch.csv_reader import CsvReader
 from lambdaserve.batch.parse_worker import OffloadedCsv, ParserProcess, WorkerGone, offloadable
 
+# Each test starts (and some kill) helper interpreters: slow, and still part of `make test`.
+pytestmark = pytest.mark.slow
+
 FEATURES = ("a", "b")
 READER = CsvReader(read_header(b"id,b,a,note\n", FEATURES))
 BAD = b"1,2,3,x\n2,4,5,y\n\n3,bad,1,z\n4,1\n5,nan,1,w\n6,,1,v\n7,1.5,2.5,last\n8,1,2,3,4\n"
