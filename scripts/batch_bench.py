@@ -125,9 +125,8 @@ def _worker_job(endpoint: str, etag: str) -> dict[str, Any]:
     from lambdaserve.batch.job import BatchJob
     from lambdaserve.batch.parse_worker import shared_parser
     from lambdaserve.batch.source import InputRef
-    from lambdaserve.dataplane import DataPlane
+    from lambdaserve.dataplane import create_dataplane
     from lambdaserve.model import SessionConfig
-    from lambdaserve.repository import ModelRepository
     from lambdaserve.settings import Settings
 
     settings = Settings.from_env()
@@ -138,10 +137,8 @@ def _worker_job(endpoint: str, etag: str) -> dict[str, Any]:
     if parser is not None and not parser.ready():
         raise RuntimeError(f"the parser process did not start: {parser.failure}")
     threads = session_threads(settings)
-    plane = DataPlane(
-        ModelRepository(settings.model_repository), SessionConfig(intra_op_threads=threads)
-    )
-    plane.model("breast_cancer", "2")
+    plane = create_dataplane(settings, config=SessionConfig(intra_op_threads=threads))
+    plane.model("breast_cancer", "2")  # loaded at init, as the function loads it
     s3 = boto3.client("s3")
     s3.delete_object(Bucket=BUCKET, Key="results/" + KEY[len("incoming/") :] + ".summary.json")
     job = BatchJob(s3, plane, config)

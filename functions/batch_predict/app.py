@@ -20,9 +20,8 @@ from lambdaserve.batch.config import BatchConfig, session_threads
 from lambdaserve.batch.events import object_refs
 from lambdaserve.batch.job import BatchJob
 from lambdaserve.batch.parse_worker import shared_parser
-from lambdaserve.dataplane import DataPlane
+from lambdaserve.dataplane import create_dataplane
 from lambdaserve.model import SessionConfig
-from lambdaserve.repository import ModelRepository
 from lambdaserve.settings import Settings
 
 log = logging.getLogger("lambdaserve.batch")
@@ -32,10 +31,7 @@ settings = Settings.from_env()
 config = BatchConfig.from_settings(settings)
 # Started now and kept for warm calls; it imports numpy while this module finishes loading.
 parser = shared_parser() if config.parse_process else None
-plane = DataPlane(
-    ModelRepository(settings.model_repository),
-    SessionConfig(intra_op_threads=session_threads(settings)),
-)
+plane = create_dataplane(settings, config=SessionConfig(intra_op_threads=session_threads(settings)))
 if parser is not None:
     parser.ready()  # during init, so the first job does not wait for it to start
 # Init's objects (boto3, numpy, onnxruntime) never change: without this, the first job's

@@ -9,6 +9,10 @@ Order of effects, so a reader never sees a half-done job:
 A repeated event for an input version whose summary already says `succeeded` (and whose
 outputs still carry the ETags it names) is a no-op; the object is read with `IfMatch`
 on the event's ETag, so a stale event never overwrites results of a newer upload.
+
+The model goes through the dataplane like every request: one `select` per job picks the
+version (the key's `v<n>/`, else the default), blocks use its bulk `predict_block`, and
+`finish` tells the stages that keep records how the job ended.
 """
 
 from __future__ import annotations
@@ -33,9 +37,8 @@ from lambdaserve.batch.sink import S3MultipartSink
 from lambdaserve.batch.source import InputRef, S3ObjectSource
 from lambdaserve.batch.summary import FAILED, SKIPPED, SUCCEEDED, Summary
 from lambdaserve.batch.summary_store import SummaryStore
-from lambdaserve.dataplane import DataPlane
+from lambdaserve.dataplane import DataPlane, RequestContext, Selection
 from lambdaserve.errors import LambdaserveError
-from lambdaserve.model import OnnxModel
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +78,28 @@ class BatchJob:
         summary.model, summary.model_version = key.model, key.version
         summary.compression = "gzip" if key.gzip else None
         summary.format = key.format.value if key.format else None
+        ctx = RequestContext(key.model, key.version, route="batch", started=clock)
+        try:
+            return self._run(ref, key, ctx, summary, clock)
+        except Exception as exc:
+            ctx.status, ctx.error = getattr(exc, "status", 500), exc
+            raise
+        finally:
+            self.plane.finish(ctx)
+
+    def _run(
+        self, ref: InputRef, key: BatchKey, ctx: RequestContext, summary: Summary, clock: float
+    ) -> Summary:
         try:
             if key.format is None:
                 raise UnreadableInput(
                     f"unsupported file type {key.path!r}: use .csv or .jsonl, optionally .gz"
                 )
-            model = self.plane.model(key.model, key.version)
-            summary.model_version = model.version
-            pipeline = self._pipeline(model, key.format)
+            selection = self.plane.select(ctx)
+            summary.model_version = selection.version
+            pipeline = self._pipeline(ctx, selection, key.format)
         except LambdaserveError as exc:
-            return self._fail(summary, key.summary, key, exc, clock)
+            return self._fail(summary, key.summary, key, exc, clock, ctx)
         source = S3ObjectSource(
             self.s3, ref, key.format, gzip=key.gzip, read_bytes=self.config.read_bytes
         )
@@ -102,7 +117,7 @@ class BatchJob:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3") as io:
             opening = io.submit(source.open)
             try:
-                done = store.already_done(key.summary, ref, model.name, model.version)
+                done = store.already_done(key.summary, ref, key.model, selection.version)
             except BaseException:
                 with contextlib.suppress(Exception):  # (its own failure is moot now)
                     opening.result()
@@ -128,7 +143,7 @@ class BatchJob:
             summary.outputs = sink.publish()
         except Exception as exc:
             sink.discard()
-            self._fail(summary, key.summary, key, exc, clock)
+            self._fail(summary, key.summary, key, exc, clock, ctx)
             if isinstance(exc, LambdaserveError):
                 return summary
             raise
@@ -149,15 +164,15 @@ class BatchJob:
         )
         return summary
 
-    def _pipeline(self, model: OnnxModel, kind: Format) -> BlockPipeline:
-        name = model.manifest.inputs[0].name
+    def _pipeline(self, ctx: RequestContext, selection: Selection, kind: Format) -> BlockPipeline:
+        name, plane = selection.manifest.inputs[0].name, self.plane
 
         def predict(features: np.ndarray) -> Outputs:
-            return model.predict({name: features})
+            return plane.predict_block(ctx, {name: features})
 
         csv_process = self.config.parse_process and kind is Format.CSV
         return BlockPipeline(
-            predict, model.manifest, self.config, shared_parser() if csv_process else None
+            predict, selection.manifest, self.config, shared_parser() if csv_process else None
         )
 
     @staticmethod
@@ -179,7 +194,10 @@ class BatchJob:
         key: BatchKey | None,
         exc: BaseException,
         clock: float,
+        ctx: RequestContext | None = None,
     ) -> Summary:
+        if ctx is not None:
+            ctx.status, ctx.error = getattr(exc, "status", 500), exc
         summary.status = FAILED
         summary.error = (
             exc.message if isinstance(exc, LambdaserveError) else f"{type(exc).__name__}: {exc}"

@@ -18,7 +18,9 @@ from lambdaserve.batch.multipart import S3Upload
 from lambdaserve.batch.source import InputRef, S3ObjectSource
 from lambdaserve.batch.summary import FAILED, SKIPPED, SUCCEEDED
 from lambdaserve.batch.summary_store import SummaryStore
-from lambdaserve.dataplane import DataPlane
+from lambdaserve.dataplane import DataPlane, RequestContext
+from lambdaserve.model import SessionConfig
+from lambdaserve.repository import ModelRepository
 
 from .conftest import BUCKET
 
@@ -352,3 +354,41 @@ def test_stops_cleanly_before_the_lambda_deadline(s3: Any, plane: DataPlane) -> 
     result = job.run(ref)
     assert result.status == FAILED and "about to time out" in (result.error or "")
     assert keys(s3) == ["results/iris/a.csv.summary.json"]
+
+
+class Recorder:
+    """A dataplane stage that keeps a record of every finished request or job."""
+
+    headers: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.finished: list[tuple[str, str | None, int]] = []
+
+    def __call__(self, ctx: RequestContext, request: Any, call_next: Any) -> Any:
+        return call_next(ctx, request)
+
+    def finish(self, ctx: RequestContext) -> None:
+        self.finished.append((ctx.route, ctx.selected_version, ctx.status))
+
+
+class OnlyVersionOne:
+    """A selector overriding what the key names: the job must use what it chooses."""
+
+    headers: tuple[str, ...] = ()
+
+    def __call__(self, ctx: RequestContext) -> str:
+        return "1"
+
+
+def test_the_job_goes_through_the_dataplane(s3: Any, repository: ModelRepository) -> None:
+    plane = DataPlane(repository, SessionConfig(intra_op_threads=1))
+    recorder = Recorder()
+    plane.configure(OnlyVersionOne(), [recorder])
+    names = repository.manifest("breast_cancer", "1").feature_names
+    body = ("id," + ",".join(names) + "\n" + "a," + ",".join(["1"] * len(names)) + "\n").encode()
+    ok = run(s3, plane, put(s3, "incoming/breast_cancer/v2/a.csv", body))
+    assert ok.status == SUCCEEDED and ok.model_version == "1"
+    assert summary(s3, "results/breast_cancer/v2/a.csv")["model"]["version"] == "1"
+    bad = run(s3, plane, put(s3, "incoming/breast_cancer/b.csv", b"x,y\n1,2\n"))
+    assert bad.status == FAILED
+    assert recorder.finished == [("batch", "1", 200), ("batch", "1", 400)]
