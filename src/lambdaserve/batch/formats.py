@@ -58,11 +58,14 @@ def open_format(
     manifest: ModelManifest,
     columns: PredictionColumns,
     parser: ParserProcess | None,
+    starts_input: bool = True,
 ) -> BlockFormat[Any, Any]:
     """The pair for this input; `first_line` is the input's first line (a CSV header or
-    a first row). Raises UnreadableInput if the input cannot be read in this format."""
+    a first row), `starts_input` False for a byte range that begins later in the input.
+    Raises UnreadableInput if the input cannot be read in this format."""
     if kind is Format.JSONL:
-        return BlockFormat(JsonlReader(manifest.feature_names), JsonlWriter(columns), False)
+        reader = JsonlReader(manifest.feature_names, starts_input=starts_input)
+        return BlockFormat(reader, JsonlWriter(columns), False)
     layout = read_header(first_line, manifest.feature_names)
     csv = CsvReader(layout)
     writer = CsvWriter(layout, columns)

@@ -3,7 +3,8 @@
 Each line is an object with the model's features by name (other keys pass through) or
 an array of the features in model order. Values must be JSON numbers. The first
 non-blank line decides whether the file is JSON Lines at all: if it is not a JSON object
-or array the whole input is rejected, later bad lines are only row errors.
+or array the whole input is rejected, later bad lines are only row errors. A byte range
+that starts later in the file has no such first line: every bad line is a row error.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ class JsonlReader:
 
     parses_elsewhere = False
 
-    def __init__(self, feature_names: Sequence[str]) -> None:
+    def __init__(self, feature_names: Sequence[str], *, starts_input: bool = True) -> None:
         self.names = tuple(feature_names)
         self._names = frozenset(self.names)
-        self._started = False
+        self._started = not starts_input  # past the input's first line
 
     def prepare(self, block: Block) -> JsonlBlock:
         return self.parse(block)

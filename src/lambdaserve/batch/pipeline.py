@@ -93,6 +93,7 @@ class BlockPipeline:
             self.manifest,
             self.columns,
             self.parser,
+            starts_input=source.first_line == 1,
         )
         if fmt.first_line_is_header and source.header is None:
             first = Block(rest, first.first_line + 1)

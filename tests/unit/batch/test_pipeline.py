@@ -149,6 +149,23 @@ def test_a_parser_process_gives_the_same_bytes(
     assert here == elsewhere
 
 
+def test_only_the_inputs_first_jsonl_line_decides_whether_it_is_json_lines(
+    s3: Any, plane: DataPlane
+) -> None:
+    body = b"[5.1, 3.5, 1.4, 0.2]\nnot json\n[6.4, 2.9, 4.3, 1.3]\n"
+    s3.put_object(Bucket=BUCKET, Key="incoming/iris/a.jsonl", Body=body)
+    ref = InputRef(BUCKET, "incoming/iris/a.jsonl")
+    start = body.index(b"not")
+    later = S3ObjectSource(s3, ref, Format.JSONL, byte_range=ByteRange(start, len(body), 2, None))
+    out, errors, counts = run(s3, plane, later, "results/later")
+    assert (counts.predicted, counts.failed) == (1, 1)
+    assert orjson.loads(errors)["line"] == 2 and orjson.loads(out)["line"] == 3
+    s3.put_object(Bucket=BUCKET, Key="incoming/iris/b.jsonl", Body=body[start:])
+    whole = S3ObjectSource(s3, InputRef(BUCKET, "incoming/iris/b.jsonl"), Format.JSONL)
+    with pytest.raises(UnreadableInput, match="not JSON Lines"):
+        run(s3, plane, whole, "results/b")
+
+
 def test_an_empty_input_is_unreadable(s3: Any, plane: DataPlane) -> None:
     s3.put_object(Bucket=BUCKET, Key="incoming/iris/e.csv", Body=b"")
     with pytest.raises(UnreadableInput, match="empty"):
