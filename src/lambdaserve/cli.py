@@ -271,6 +271,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--warm", action="store_true", help="start every function now")
     _common(serve)
     serve.set_defaults(run=cmd_serve)
+    from lambdaserve.modelkit.cli import register
+
+    register(commands)  # add-model, remove-model, models, check
     return top
 
 
