@@ -19,6 +19,7 @@ import numpy as np
 
 from lambdaserve.modelkit import events as model_events
 from lambdaserve.modelkit import graph, manifest, metrics, naming, samples, validation, wiring
+from lambdaserve.modelkit import optimize as optimizer
 from lambdaserve.modelkit.errors import ModelKitError
 from lambdaserve.modelkit.project import Project
 from lambdaserve.modelkit.sources import Source, load_source
@@ -140,9 +141,7 @@ def add_model(project: Project, options: AddOptions, report: Report = print) -> 
         report(f"validated: onnxruntime scores {rows} sample rows with finite outputs")
     notes: list[str] = []
     if options.optimize or options.quantize:
-        from lambdaserve.modelkit import optimize
-
-        result = optimize.apply(
+        result = optimizer.apply(
             onnx_bytes,
             feeds,
             actual,

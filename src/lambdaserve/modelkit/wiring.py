@@ -24,7 +24,7 @@ from lambdaserve.modelkit.errors import ModelKitError
 FUNCTION = "AWS::Serverless::Function"
 MODEL_ENV = "MODEL_NAME"
 INDEX_ENV = "LAMBDASERVE_MODEL_FUNCTIONS"
-SECTIONS = ("Parameters", "Conditions", "Resources", "Outputs")
+SECTIONS = ("Parameters", "Conditions", "Rules", "Resources", "Outputs")
 MODEL_ROUTES = (
     ("GET", "/models/{m}"),
     ("ANY", "/models/{m}/{proxy+}"),
@@ -184,17 +184,17 @@ class Template:
         return owned
 
     def references(self, ids: list[str], skip: set[str]) -> list[str]:
-        """Where the template still names any of `ids`, outside the entries in `skip`."""
-        patterns = [re.compile(rf"(?<![A-Za-z0-9]){re.escape(i)}(?![A-Za-z0-9])") for i in ids]
+        """Where the template still names any of `ids` (as `place (id)`), outside `skip`."""
+        patterns = {i: re.compile(rf"(?<![A-Za-z0-9]){re.escape(i)}(?![A-Za-z0-9])") for i in ids}
         places = []
         for section in SECTIONS:
             for key, value in (self.doc.get(section) or {}).items():
                 if str(key) in skip:
                     continue
-                for text in _strings(value):
-                    if any(p.search(text) for p in patterns):
-                        places.append(f"{section}.{key}")
-                        break
+                texts = list(_strings(value))
+                named = [i for i, p in patterns.items() if any(p.search(t) for t in texts)]
+                if named:
+                    places.append(f"{section}.{key} ({', '.join(named)})")
         return places
 
     # -- line spans
@@ -317,13 +317,16 @@ def add_model(text: str, name: str, memory: int | None, description: str) -> str
     if old_id != naming.function_id(old_name):
         old_camel = old_id.removesuffix("Function")
     tokens = Tokens(old_camel, {naming.token(n) for n in functions})
-    last_model = max(functions.values(), key=lambda i: tpl.entry_span("Resources", i)[0])
     for section in SECTIONS:
         owned = tpl.owned(section, old_camel)
         if not owned:
             continue
         entries = tpl.doc[section]
-        anchor = last_model if section == "Resources" else owned[-1]
+        # After the last entry of any model; spaced like that entry from the one before it.
+        models = [k for n in functions for k in tpl.owned(section, naming.token(n))]
+        anchor = max(models or owned, key=lambda k: tpl.entry_span(section, k)[0])
+        start = tpl.entry_span(section, anchor)[0]
+        gap = ["\n"] if start > 0 and not tpl.lines[start - 1].strip() else []
         if section == "Resources":
             # Keep the copied companions (alarms ...) after the new function, in order.
             owned = [old_id, *[o for o in owned if o != old_id]]
@@ -334,9 +337,16 @@ def add_model(text: str, name: str, memory: int | None, description: str) -> str
             if key == old_id:
                 _set_function(clone[new_key], name, memory, description)
             column = entries.lc.key(key)[1]
-            block += ["\n", *tpl.dump(clone, column)]
+            block += [*gap, *tpl.dump(clone, column)]
         _, stop = tpl.entry_span(section, anchor)
         tpl.replace(stop, stop, block)
+    copied = {k for section in SECTIONS for k in tpl.owned(section, old_camel)}
+    _clone_items(
+        tpl,
+        tokens,
+        copied,
+        lambda node: _rename(node, tokens, new_camel, old_name, name),
+    )
     _add_to_index(tpl, old_name, tokens, name, new_camel)
     return _checked(tpl.result(), name, new_id, present=True)
 
@@ -353,51 +363,97 @@ def _add_to_index(tpl: Template, old_name: str, tokens: Tokens, name: str, new_c
     index = tpl.index_function()
     if index is None:
         return
-    props = tpl.doc["Resources"][index]["Properties"]
-    variables = props["Environment"]["Variables"]
+    variables = tpl.doc["Resources"][index]["Properties"]["Environment"]["Variables"]
     mapping = tpl.index_map()
     if old_name in mapping:
         mapping[name] = tokens.replace(mapping[old_name], new_camel)
     else:
         mapping[name] = "${" + naming.function_id(name) + "}"
     _rewrite_index_map(tpl, variables, mapping)
-    policies: Any = props.get("Policies")
-    if not isinstance(policies, list):
-        return
-    stop = tpl._trim(0, _following_key_line(tpl, props, "Policies"))
-    spans = tpl._item_spans(policies, stop)
-    mine = [i for i, item in enumerate(policies) if any(tokens.found(s) for s in _strings(item))]
-    if not mine:
-        return
-    models = [naming.token(n) for n in tpl.model_functions()]
-    last = max(
-        i
-        for i, item in enumerate(policies)
-        if any(naming.token_pattern(c).search(s) for c in models for s in _strings(item))
-    )
-    first = tpl.lines[_item_line(policies, mine[0])]
-    column = len(first) - len(first.lstrip(" "))  # where the item's dash sits
-    block: list[str] = []
-    for i in mine:
-        clone = _rename(_sequence(policies[i]), tokens, new_camel, old_name, name)
-        block += tpl.dump(clone, column)
-    tpl.replace(spans[last][1], spans[last][1], block)
+
+
+def _last_line(node: Any, line: int) -> int:
+    """The last line any part of `node` starts on (its block ends there for one-line scalars)."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return line
+
+    data = lc.data or {}  # flow collections may not record their parts' positions
+    for part, value in node.items() if isinstance(node, dict) else enumerate(node):
+        where = data.get(part) or ()
+        line = max([line, *(int(n) for n in where[::2])])  # key (and value) lines
+        line = _last_line(value, line)
+    return line
+
+
+def _model_lists(tpl: Template, skip: set[str], tokens: Tokens) -> Iterator[Any]:
+    """The outermost sequences with items naming the model, outside the entries in `skip`
+    (per-model blocks are copied whole); each item is one line span of the template."""
+
+    def walk(node: Any) -> Iterator[Any]:
+        if isinstance(node, dict):
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            node = _any(node)
+            mine = [any(tokens.found(s) for s in _strings(item)) for item in node]
+            if any(mine):
+                if node.fa.flow_style():
+                    raise ModelKitError(
+                        f"the template lists {tokens.camel} in a flow sequence (line "
+                        f"{node.lc.line + 1}): write it as a block list to let it be edited"
+                    )
+                yield node
+            for item, named in zip(node, mine, strict=True):
+                if not named:
+                    yield from walk(item)
+
+    for section in SECTIONS:
+        for key, value in (tpl.doc.get(section) or {}).items():
+            if str(key) not in skip:
+                yield from walk(value)
+
+
+def _item_span(tpl: Template, seq: Any, position: int) -> tuple[int, int]:
+    start = _item_line(seq, position)
+    return start, _last_line(seq[position], start) + 1
+
+
+def _clone_items(tpl: Template, tokens: Tokens, skip: set[str], rename: Any) -> None:
+    """List items naming the copied model (invoke policies, rule assertions ...) are copied."""
+    camels = {naming.token(n) for n in tpl.model_functions()}
+    for seq in _model_lists(tpl, skip, tokens):
+        mine = [i for i, item in enumerate(seq) if any(tokens.found(s) for s in _strings(item))]
+        if not mine:
+            continue
+        last = max(
+            i
+            for i, item in enumerate(seq)
+            if any(naming.token_pattern(c).search(s) for c in camels for s in _strings(item))
+        )
+        first = tpl.lines[_item_line(seq, mine[0])]
+        column = len(first) - len(first.lstrip(" "))  # where the item's dash sits
+        block: list[str] = []
+        for i in mine:
+            block += tpl.dump(rename(_sequence(seq[i])), column)
+        stop = _item_span(tpl, seq, last)[1]
+        tpl.replace(stop, stop, block)
+
+
+def _remove_items(tpl: Template, tokens: Tokens, skip: set[str]) -> None:
+    for seq in _model_lists(tpl, skip, tokens):
+        for i, item in enumerate(seq):
+            if any(tokens.found(s) for s in _strings(item)):
+                tpl.replace(*_item_span(tpl, seq, i), [])
+
+
+def _any(value: Any) -> Any:
+    """ruamel's collections, typed as what they are at run time (isinstance narrows to list)."""
+    return value
 
 
 def _item_line(seq: Any, position: int) -> int:
     return int(seq.lc.item(position)[0])
-
-
-def _following_key_line(tpl: Template, mapping: Any, key: str) -> int:
-    keys = list(mapping.keys())
-    after = keys[keys.index(key) + 1 :]
-    if after:
-        return int(mapping.lc.key(after[0])[0])
-    # The last property: it runs to the end of its resource.
-    for logical_id, resource in tpl.doc["Resources"].items():
-        if isinstance(resource, dict) and resource.get("Properties") is mapping:
-            return tpl.entry_span("Resources", str(logical_id))[1]
-    return len(tpl.lines)
 
 
 def _rewrite_index_map(tpl: Template, variables: Any, mapping: dict[str, str]) -> None:
@@ -436,31 +492,22 @@ def remove_model(text: str, name: str) -> str:
     for section, keys in removed.items():
         for key in keys:
             start, stop = tpl.entry_span(section, key)
-            # Take one blank line that separated it from its neighbours with it.
+            # Take the blank line that separated it from the entry before it.
             if start > 0 and not tpl.lines[start - 1].strip():
                 start -= 1
-            elif stop < len(tpl.lines) and not tpl.lines[stop].strip():
-                stop += 1
             tpl.replace(start, stop, [])
     if index is not None:
-        props = tpl.doc["Resources"][index]["Properties"]
         mapping = tpl.index_map()
         mapping.pop(name, None)
-        _rewrite_index_map(tpl, props["Environment"]["Variables"], mapping)
-        policies: Any = props.get("Policies")
-        if isinstance(policies, list):
-            stop = tpl._trim(0, _following_key_line(tpl, props, "Policies"))
-            mine = Tokens(camel, {naming.token(n) for n in functions})
-            spans = tpl._item_spans(policies, stop)
-            for i, item in enumerate(policies):
-                if any(mine.found(s) for s in _strings(item)):
-                    tpl.replace(*spans[i], [])
+        variables = tpl.doc["Resources"][index]["Properties"]["Environment"]["Variables"]
+        _rewrite_index_map(tpl, variables, mapping)
+    _remove_items(tpl, Tokens(camel, {naming.token(n) for n in functions}), set(ids))
     result = tpl.result()
     after = Template(result)
     dangling = after.references(ids, skip=set())
     if dangling:
         raise ModelKitError(
-            f"the template still refers to {', '.join(ids)} in {', '.join(dangling[:5])}: "
+            f"the template still refers to what {name!r} removes: {', '.join(dangling[:5])}; "
             "remove those references first"
         )
     return _checked(result, name, logical_id, present=False)

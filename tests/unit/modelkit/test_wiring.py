@@ -34,6 +34,18 @@ def test_adding_keeps_comments_and_only_adds_lines() -> None:
     assert len(changed) == 1 and "LAMBDASERVE_MODEL_FUNCTIONS" in changed[0]
 
 
+def test_per_model_parameters_conditions_and_rule_assertions_are_copied() -> None:
+    added = wiring.add_model(TEMPLATE, "fraud", None, "fraud scoring API")
+    for section, line in (
+        ("Parameters:", "  FraudProvisionedConcurrency:\n"),
+        ("Conditions:", "  FraudProvisioned: !Not [!Equals [!Ref FraudProvisionedConcurrency, 0]]"),
+        ("Rules:", "      - Assert: !Equals [!Ref FraudProvisionedConcurrency, 0]\n"),
+        ("Resources:", "        - FraudProvisioned\n"),
+    ):
+        assert added.index(section) < added.index(line)
+    assert "set FraudProvisionedConcurrency to 0 or SnapStart to None" in added
+
+
 def test_the_local_runtime_reads_the_new_function_its_routes_and_index_entries(
     tmp_path: Path,
 ) -> None:
@@ -163,7 +175,10 @@ def test_removal_is_refused_while_something_else_refers_to_the_function() -> Non
         "Outputs:\n", "Outputs:\n  FirstModel:\n    Value: !GetAtt IrisFunction.Arn\n", 1
     )
     # ... but an output of the stack that names it must be edited by a person first.
-    with pytest.raises(ModelKitError, match=r"still refers to IrisFunction in Outputs.FirstModel"):
+    with pytest.raises(
+        ModelKitError,
+        match=r"still refers to what .iris. removes: Outputs\.FirstModel \(IrisFunction\)",
+    ):
         wiring.remove_model(other, "iris")
 
 
