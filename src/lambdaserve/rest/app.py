@@ -13,7 +13,7 @@ from lambdaserve import __version__
 from lambdaserve.dataplane import DataPlane, create_dataplane
 from lambdaserve.errors import LambdaserveError
 from lambdaserve.repository import ModelRepository
-from lambdaserve.rest import index, simple, tfserving, v2
+from lambdaserve.rest import download, index, simple, tfserving, v2
 from lambdaserve.rest.http import JSONResponse
 from lambdaserve.settings import Settings
 
@@ -77,6 +77,7 @@ def create_model_app(settings: Settings, plane: DataPlane | None = None) -> Fast
     # that every request walks through (~15 µs a call). Starlette tries routes in order, so
     # the predict and infer routes go first.
     routes = [r for p in (simple, tfserving, v2) for r in p.router(plane, limit).routes]
+    routes += download.router(plane).routes
     hot = [r for r in routes if "POST" in (getattr(r, "methods", None) or ())]
     app.router.routes[:0] = hot
     app.router.routes.extend(r for r in routes if r not in hot)
