@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.errors import LambdaserveError
-from lambdaserve.rest.http import LeanRoute, header
+from lambdaserve.rest.http import LeanRoute
 
 FILES = {"model.onnx": "application/octet-stream", "model.json": "application/json"}
 # Lambda's 6 MB response limit counts the base64 API Gateway needs for binary bodies.
@@ -30,7 +30,7 @@ class DownloadTooLarge(LambdaserveError):
 
 
 def _etag_matches(request: Request, etag: str) -> bool:
-    wanted = header(request, b"if-none-match")
+    wanted = request.headers.get("if-none-match")
     if wanted is None:
         return False
     tags = {t.strip().removeprefix("W/") for t in wanted.split(",")}

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import frame, snapshot
+from modelkit_helpers import frame, snapshot
 
 from lambdaserve.local import template
 from lambdaserve.modelkit.add import AddOptions, add_model

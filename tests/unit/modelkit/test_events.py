@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import ROOT
+from modelkit_helpers import ROOT
 
 from lambdaserve.modelkit.events import Events, model_files, saved_rows, stored_feeds
 from lambdaserve.repository import ModelRepository

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import snapshot
+from modelkit_helpers import snapshot
 
 from lambdaserve.modelkit.add import AddOptions, add_model
 from lambdaserve.modelkit.errors import ModelKitError
