@@ -68,8 +68,29 @@ def _run(onnx_bytes: bytes, feeds: Mapping[str, np.ndarray]) -> dict[str, np.nda
     return dict(zip(names, (np.asarray(v) for v in sess.run(names, dict(feeds))), strict=True))
 
 
+# Operators whose weights dynamic int8 quantization rewrites; tree ensembles have none.
+QUANTIZABLE = {
+    "MatMul",
+    "Gemm",
+    "Conv",
+    "Attention",
+    "LSTM",
+    "GRU",
+    "Gather",
+    "EmbedLayerNormalization",
+}
+
+
 def quantize_int8(onnx_bytes: bytes) -> bytes:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    ops = {n.op_type for n in onnx.load_model_from_string(onnx_bytes).graph.node}
+    if not ops & QUANTIZABLE:
+        raise ModelKitError(
+            "int8 quantization does not apply: the graph has no MatMul, Gemm or Conv "
+            f"weights (its operators: {', '.join(sorted(ops)[:6])})"
+        )
 
     with tempfile.TemporaryDirectory() as scratch:
         source, target = Path(scratch, "in.onnx"), Path(scratch, "out.onnx")

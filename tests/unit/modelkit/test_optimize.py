@@ -76,3 +76,9 @@ def test_add_model_with_optimize_keeps_holdout_accuracy(
     )
     assert any(line.startswith("optimized: holdout accuracy") for line in lines)
     assert added.notes and added.manifest["metrics"]["accuracy"] > 0.9
+
+
+def test_int8_refuses_graphs_without_weights_to_quantize(project: Project) -> None:
+    source = project.models / "breast_cancer" / "2" / "model.onnx"  # a random forest
+    with pytest.raises(ModelKitError, match=r"int8 quantization does not apply.*TreeEnsemble"):
+        add_model(project, AddOptions("forest", source, quantize="int8"), print)
