@@ -18,7 +18,7 @@ import orjson
 from lambdaserve.datatypes import NUMPY_BY_DATATYPE, cast
 from lambdaserve.repository import TensorSpec
 
-DIGEST_BYTES = 16  # 128 bits: collisions are out of reach for any cache this size
+DIGEST_BYTES = 16  # 128 bits: collisions are out of reach for any table this size
 
 
 def canonical_inputs(
@@ -42,23 +42,48 @@ def canonical_inputs(
     return canonical
 
 
+# (model, version, output names or None, ((input name, dtype, shape, raw bytes), ...)).
+# A plain tuple: the LRU's dict hashes and compares it in C, exactly (equal keys are equal
+# inputs, not equal digests), and nothing is digested on the hot path; `digest` makes the
+# fixed-size key the shared table stores.
+CacheKey = tuple[
+    str, str, tuple[str, ...] | None, tuple[tuple[str, str, tuple[int, ...], bytes], ...]
+]
+
+
 def request_key(
     model: str,
     version: str,
     inputs: Mapping[str, np.ndarray],
     outputs: Sequence[str] | None,
-) -> bytes:
-    digest = hashlib.blake2b(digest_size=DIGEST_BYTES)
-    digest.update(orjson.dumps([model, version, list(outputs) if outputs else None]))
-    for name in sorted(inputs):
-        array = inputs[name]
-        digest.update(orjson.dumps([name, array.dtype.str, array.shape]))
-        if array.dtype.kind == "O":
-            # Object arrays hold pointers: hash the strings themselves, length-delimited.
-            digest.update(orjson.dumps([_text(v) for v in array.ravel().tolist()]))
-        else:
-            digest.update(np.ascontiguousarray(array).data)
-    return digest.digest()
+) -> CacheKey:
+    tensors = tuple(
+        (name, array.dtype.str, array.shape, _raw(array))
+        for name, array in (inputs.items() if len(inputs) == 1 else sorted(inputs.items()))
+    )
+    return model, version, tuple(outputs) if outputs else None, tensors
+
+
+def key_bytes(key: CacheKey) -> int:
+    """What a key holds in memory, for the LRU's byte bound."""
+    return sum(len(raw) for *_, raw in key[3])
+
+
+def digest(key: CacheKey) -> bytes:
+    """A fixed-size digest of a key (BLAKE2b-128), for the shared table."""
+    model, version, outputs, tensors = key
+    hasher = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    hasher.update(orjson.dumps([model, version, outputs, [t[:3] for t in tensors]]))
+    for *_, raw in tensors:
+        hasher.update(raw)
+    return hasher.digest()
+
+
+def _raw(array: np.ndarray) -> bytes:
+    if array.dtype.kind == "O":
+        # Object arrays hold pointers: key on the strings themselves, length-delimited.
+        return orjson.dumps([_text(v) for v in array.ravel().tolist()])
+    return np.ascontiguousarray(array).tobytes()
 
 
 def _text(value: object) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from lambdaserve.cache.key import CacheKey, key_bytes
+
 # Dict, key and array headers of one entry, beyond the arrays' own bytes.
 ENTRY_OVERHEAD_BYTES = 512
 
@@ -40,7 +42,9 @@ class LruCache:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
         # key -> (expires at, outputs, size in bytes); most recently used last.
-        self._entries: OrderedDict[bytes, tuple[float, dict[str, np.ndarray], int]] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, tuple[float, dict[str, np.ndarray], int]] = (
+            OrderedDict()
+        )
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -51,7 +55,7 @@ class LruCache:
     def nbytes(self) -> int:
         return self._bytes
 
-    def get(self, key: bytes) -> dict[str, np.ndarray] | None:
+    def get(self, key: CacheKey) -> dict[str, np.ndarray] | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -62,9 +66,9 @@ class LruCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: bytes, outputs: dict[str, np.ndarray]) -> bool:
+    def put(self, key: CacheKey, outputs: dict[str, np.ndarray]) -> bool:
         """Store an entry (its arrays become read-only); False if it can never fit."""
-        size = outputs_nbytes(outputs)
+        size = outputs_nbytes(outputs) + key_bytes(key)
         if size > self.max_bytes or self.max_entries <= 0:
             return False
         for array in outputs.values():
@@ -84,6 +88,6 @@ class LruCache:
             self._entries.clear()
             self._bytes = 0
 
-    def _drop(self, key: bytes) -> None:
+    def _drop(self, key: CacheKey) -> None:
         _, _, size = self._entries.pop(key)
         self._bytes -= size

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from lambdaserve.cache.key import CacheKey, digest
 from lambdaserve.cache.serialize import pack, unpack
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,10 @@ class SharedTable:
     def available(self) -> bool:
         return time.monotonic() >= self._paused_until
 
-    def get(self, key: bytes) -> dict[str, np.ndarray] | None:
+    def get(self, cache_key: CacheKey) -> dict[str, np.ndarray] | None:
         if not self.available:
             return None
+        key = digest(cache_key)
         try:
             reply = self._client.get_item(
                 TableName=self.table_name,
@@ -97,10 +99,11 @@ class SharedTable:
             log.warning("cache table item %s unreadable, ignored: %s", key.hex(), exc)
             return None
 
-    def put(self, key: bytes, outputs: Mapping[str, np.ndarray]) -> bool:
+    def put(self, cache_key: CacheKey, outputs: Mapping[str, np.ndarray]) -> bool:
         """Queue a write; False when it is not stored (too big, table paused, queue full)."""
         if not self.available:
             return False
+        key = digest(cache_key)
         blob = pack(outputs)
         if len(blob) + len(key) + _ITEM_OVERHEAD > ITEM_LIMIT_BYTES:
             log.debug("prediction of %d bytes exceeds DynamoDB's item limit: not shared", len(blob))

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lambdaserve.cache.key import CacheKey
 from lambdaserve.cache.lru import ENTRY_OVERHEAD_BYTES, LruCache, outputs_nbytes
+
+
+def k(raw: bytes) -> CacheKey:
+    """A cache key whose input bytes are `raw`."""
+    return ("m", "1", None, (("input", "<f4", (1,), raw),))
 
 
 class Clock:
@@ -23,60 +29,60 @@ def outputs(value: float, size: int = 2) -> dict[str, np.ndarray]:
 def test_hit_returns_the_stored_outputs_read_only() -> None:
     cache = LruCache(4, 1 << 20, 60)
     stored = outputs(0.5)
-    assert cache.put(b"k", stored)
-    got = cache.get(b"k")
+    assert cache.put(k(b"k"), stored)
+    got = cache.get(k(b"k"))
     assert got is stored
     with pytest.raises(ValueError):
         got["probabilities"][0, 0] = 1.0
-    assert cache.get(b"missing") is None
+    assert cache.get(k(b"missing")) is None
 
 
 def test_least_recently_used_goes_first_when_entries_overflow() -> None:
     cache = LruCache(2, 1 << 20, 60)
-    cache.put(b"a", outputs(1))
-    cache.put(b"b", outputs(2))
-    assert cache.get(b"a") is not None  # a is now the most recent
-    cache.put(b"c", outputs(3))
-    assert cache.get(b"b") is None
-    assert cache.get(b"a") is not None and cache.get(b"c") is not None
+    cache.put(k(b"a"), outputs(1))
+    cache.put(k(b"b"), outputs(2))
+    assert cache.get(k(b"a")) is not None  # a is now the most recent
+    cache.put(k(b"c"), outputs(3))
+    assert cache.get(k(b"b")) is None
+    assert cache.get(k(b"a")) is not None and cache.get(k(b"c")) is not None
     assert len(cache) == 2
 
 
 def test_byte_bound_evicts_and_refuses_what_can_never_fit() -> None:
-    one = outputs_nbytes(outputs(0, size=100))
-    assert one == ENTRY_OVERHEAD_BYTES + len("probabilities") + 400
+    one = outputs_nbytes(outputs(0, size=100)) + 1  # + the key's one input byte
+    assert one == ENTRY_OVERHEAD_BYTES + len("probabilities") + 400 + 1
     cache = LruCache(100, 2 * one, 60)
     for i in range(5):
-        assert cache.put(bytes([i]), outputs(i, size=100))
+        assert cache.put(k(bytes([i])), outputs(i, size=100))
         assert cache.nbytes <= 2 * one
     assert len(cache) == 2
-    assert cache.get(bytes([4])) is not None and cache.get(bytes([0])) is None
-    assert not cache.put(b"huge", outputs(0, size=10_000))
-    assert cache.get(b"huge") is None
+    assert cache.get(k(bytes([4]))) is not None and cache.get(k(bytes([0]))) is None
+    assert not cache.put(k(b"huge"), outputs(0, size=10_000))
+    assert cache.get(k(b"huge")) is None
 
 
 def test_entries_expire_after_the_ttl() -> None:
     clock = Clock()
     cache = LruCache(4, 1 << 20, 30, clock=clock)
-    cache.put(b"k", outputs(1))
+    cache.put(k(b"k"), outputs(1))
     clock.now += 29.9
-    assert cache.get(b"k") is not None
+    assert cache.get(k(b"k")) is not None
     clock.now += 0.2
-    assert cache.get(b"k") is None
+    assert cache.get(k(b"k")) is None
     assert len(cache) == 0 and cache.nbytes == 0
 
 
 def test_replacing_a_key_keeps_the_byte_count_true() -> None:
     cache = LruCache(4, 1 << 20, 60)
-    cache.put(b"k", outputs(1, size=10))
-    cache.put(b"k", outputs(2, size=1000))
+    cache.put(k(b"k"), outputs(1, size=10))
+    cache.put(k(b"k"), outputs(2, size=1000))
     assert len(cache) == 1
-    assert cache.nbytes == outputs_nbytes(outputs(0, size=1000))
+    assert cache.nbytes == outputs_nbytes(outputs(0, size=1000)) + 1
     cache.clear()
     assert len(cache) == 0 and cache.nbytes == 0
 
 
 def test_zero_entries_stores_nothing() -> None:
     cache = LruCache(0, 1 << 20, 60)
-    assert not cache.put(b"k", outputs(1))
-    assert cache.get(b"k") is None
+    assert not cache.put(k(b"k"), outputs(1))
+    assert cache.get(k(b"k")) is None
