@@ -24,6 +24,27 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"environment variable {name} must be 1 or 0, got {raw!r}")
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (Linux affinity where there is one, e.g. in Lambda)."""
     affinity = getattr(os, "sched_getaffinity", None)
@@ -73,6 +94,16 @@ class Settings:
     cache_ttl_seconds: int = 300
     cache_table: str = ""
     cache_table_timeout_ms: int = 100
+    # Observability (issue 14): one EMF + log line per request; a sampled Data Capture
+    # record (privacy: full | hash | drop; hash needs the salt); the feedback table (empty:
+    # feedback off), how long its predictions live, and the bound on its write per request.
+    metrics: bool = True
+    capture_percent: float = 0.0
+    capture_privacy: str = "full"
+    capture_salt: str = field(default="", repr=False)
+    feedback_table: str = ""
+    feedback_ttl_days: int = 30
+    feedback_timeout_ms: int = 250
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -96,4 +127,11 @@ class Settings:
             cache_ttl_seconds=_int("LAMBDASERVE_CACHE_TTL_SECONDS", 300),
             cache_table=os.environ.get("LAMBDASERVE_CACHE_TABLE", "").strip(),
             cache_table_timeout_ms=_int("LAMBDASERVE_CACHE_TABLE_TIMEOUT_MS", 100),
+            metrics=_flag("LAMBDASERVE_METRICS", True),
+            capture_percent=_float("LAMBDASERVE_CAPTURE_PERCENT", 0.0),
+            capture_privacy=os.environ.get("LAMBDASERVE_CAPTURE_PRIVACY", "").strip() or "full",
+            capture_salt=os.environ.get("LAMBDASERVE_CAPTURE_SALT", ""),
+            feedback_table=os.environ.get("LAMBDASERVE_FEEDBACK_TABLE", "").strip(),
+            feedback_ttl_days=_int("LAMBDASERVE_FEEDBACK_TTL_DAYS", 30),
+            feedback_timeout_ms=_int("LAMBDASERVE_FEEDBACK_TIMEOUT_MS", 250),
         )

@@ -126,3 +126,38 @@ def test_model_function_alias_is_read_and_trimmed(monkeypatch: pytest.MonkeyPatc
     assert Settings.from_env().model_function_alias == "live"
     monkeypatch.delenv("LAMBDASERVE_MODEL_FUNCTION_ALIAS")
     assert Settings.from_env().model_function_alias == ""
+
+
+def test_observability_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = Settings.from_env()
+    assert (defaults.metrics, defaults.capture_percent, defaults.capture_privacy) == (
+        True,
+        0.0,
+        "full",
+    )
+    assert (defaults.feedback_table, defaults.feedback_ttl_days) == ("", 30)
+    for var, value in {
+        "LAMBDASERVE_METRICS": "0",
+        "LAMBDASERVE_CAPTURE_PERCENT": "12.5",
+        "LAMBDASERVE_CAPTURE_PRIVACY": "hash",
+        "LAMBDASERVE_CAPTURE_SALT": "s3cret-s3cret-s3cret",
+        "LAMBDASERVE_FEEDBACK_TABLE": " lambdaserve-feedback ",
+        "LAMBDASERVE_FEEDBACK_TTL_DAYS": "7",
+        "LAMBDASERVE_FEEDBACK_TIMEOUT_MS": "100",
+    }.items():
+        monkeypatch.setenv(var, value)
+    s = Settings.from_env()
+    assert (s.metrics, s.capture_percent, s.capture_privacy) == (False, 12.5, "hash")
+    assert s.capture_salt == "s3cret-s3cret-s3cret" and "s3cret" not in repr(s)
+    assert (s.feedback_table, s.feedback_ttl_days, s.feedback_timeout_ms) == (
+        "lambdaserve-feedback",
+        7,
+        100,
+    )
+    monkeypatch.setenv("LAMBDASERVE_CAPTURE_PERCENT", "ten")
+    with pytest.raises(ValueError, match="LAMBDASERVE_CAPTURE_PERCENT must be a number"):
+        Settings.from_env()
+    monkeypatch.setenv("LAMBDASERVE_CAPTURE_PERCENT", "1")
+    monkeypatch.setenv("LAMBDASERVE_METRICS", "sometimes")
+    with pytest.raises(ValueError, match="LAMBDASERVE_METRICS must be 1 or 0"):
+        Settings.from_env()
