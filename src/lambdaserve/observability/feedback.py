@@ -291,3 +291,44 @@ def quality_documents(model: str, judgements: Iterable[Judgement]) -> list[dict[
 def unknown_ids_error(model: str, unknown: Sequence[str]) -> ModelNotFound:
     shown = ", ".join(repr(i) for i in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
     return ModelNotFound(f"unknown or expired inference id(s) for model {model!r}: {shown}")
+
+
+ClassLabels = Callable[[str], Sequence[str] | None]
+
+
+class FeedbackService:
+    """`POST /models/{m}/feedback` behind HTTP: look up, judge, emit, answer."""
+
+    def __init__(
+        self,
+        model: str,
+        store: PredictionStore | None,
+        class_labels: ClassLabels,
+        write: Callable[[str], None],
+    ) -> None:
+        self.model = model
+        self.store = store
+        self._class_labels = class_labels
+        self._write = write
+
+    def __call__(self, body: Any) -> dict[str, Any]:
+        if self.store is None:
+            raise FeedbackDisabled(
+                f"feedback is off for model {self.model!r} (deploy with FeedbackEnabled=true)"
+            )
+        pairs = parse_feedback(body)
+        try:
+            found = self.store.get_many([i for i, _ in pairs])
+        except LambdaserveError:
+            raise
+        except Exception as exc:
+            raise FeedbackUnavailable("the feedback table cannot be read; retry later") from exc
+        unknown = [i for i, _ in pairs if i not in found or found[i].model != self.model]
+        if unknown:
+            raise unknown_ids_error(self.model, list(dict.fromkeys(unknown)))
+        judgements = [
+            judge(found[i], actual, self._class_labels(found[i].version)) for i, actual in pairs
+        ]
+        for doc in quality_documents(self.model, judgements):
+            self._write(emf.dumps(doc))
+        return {"model": self.model, "results": [j.to_json() for j in judgements]}

@@ -9,11 +9,14 @@ import botocore.exceptions
 import pytest
 from botocore.stub import Stubber
 from emf_spec import emf_records, metric_names
+from moto import mock_aws
 
-from lambdaserve.errors import InvalidInput
+from lambdaserve.errors import InvalidInput, ModelNotFound
 from lambdaserve.observability import emf
 from lambdaserve.observability.feedback import (
     MAX_ITEMS,
+    FeedbackDisabled,
+    FeedbackService,
     FeedbackUnavailable,
     Judgement,
     PredictionStore,
@@ -213,3 +216,67 @@ def test_judgement_json_reports_accuracy_or_mean_error() -> None:
         "rows": 2,
         "mean_absolute_error": 2.0,
     }
+
+
+def _service(store: PredictionStore | None, lines: list[str]) -> FeedbackService:
+    labels = {"1": IRIS_LABELS, "2": IRIS_LABELS}
+    return FeedbackService("iris", store, labels.get, lines.append)
+
+
+def test_service_judges_stored_predictions_and_emits_per_version(feedback_table: str) -> None:
+    store = PredictionStore(feedback_table, 3600, 0.25)
+    store.put("a", "iris", "1", "classification", [0, 1])
+    store.put("b", "iris", "2", "classification", [2])
+    lines: list[str] = []
+    answer = _service(store, lines)(
+        [{"inference_id": "a", "actual": ["setosa", 2]}, {"inference_id": "b", "actual": 2}]
+    )
+    assert answer == {
+        "model": "iris",
+        "results": [
+            {"inference_id": "a", "version": "1", "rows": 2, "correct": 1, "accuracy": 0.5},
+            {"inference_id": "b", "version": "2", "rows": 1, "correct": 1, "accuracy": 1.0},
+        ],
+    }
+    docs = emf_records("\n".join(lines))
+    correct = {d["version"]: d["PredictionCorrect"] for d in docs if "PredictionCorrect" in d}
+    assert correct == {"1": [1.0, 0.0], "2": [1.0]}
+
+
+def test_service_refuses_unknown_ids_and_other_models_ids_with_404(feedback_table: str) -> None:
+    store = PredictionStore(feedback_table, 3600, 0.25)
+    store.put("mine", "iris", "1", "classification", [0])
+    store.put("theirs", "digits", "1", "classification", [7])
+    lines: list[str] = []
+    for unknown in ("nope", "theirs"):
+        with pytest.raises(ModelNotFound, match=unknown) as caught:
+            _service(store, lines)(
+                [{"inference_id": "mine", "actual": 0}, {"inference_id": unknown, "actual": 0}]
+            )
+        assert caught.value.status == 404
+    assert lines == []  # all or nothing: no metric for a request that failed
+
+
+def test_service_refuses_a_wrong_label_type_with_400_and_emits_nothing(
+    feedback_table: str,
+) -> None:
+    store = PredictionStore(feedback_table, 3600, 0.25)
+    store.put("a", "iris", "1", "classification", [0])
+    lines: list[str] = []
+    with pytest.raises(InvalidInput) as caught:
+        _service(store, lines)({"inference_id": "a", "actual": 0.5})
+    assert caught.value.status == 400 and lines == []
+
+
+def test_service_without_a_table_says_feedback_is_off() -> None:
+    with pytest.raises(FeedbackDisabled, match="FeedbackEnabled=true") as caught:
+        _service(None, [])({"inference_id": "a", "actual": 0})
+    assert caught.value.status == 404
+
+
+def test_service_turns_a_table_failure_into_503(aws_env: None) -> None:
+    with mock_aws():  # no table was created
+        store = PredictionStore("missing-table", 3600, 0.25)
+        with pytest.raises(FeedbackUnavailable) as caught:
+            _service(store, [])({"inference_id": "a", "actual": 0})
+    assert caught.value.status == 503
