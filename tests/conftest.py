@@ -52,3 +52,41 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------- feedback table (observability)
+FEEDBACK_TABLE = "lambdaserve-feedback-test"
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def feedback_table(aws_env: None) -> Iterator[str]:
+    """An on-demand table keyed by inference_id with TTL on expires_at (as the template
+    declares it), on moto in-process; yields its name."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName=FEEDBACK_TABLE,
+            AttributeDefinitions=[{"AttributeName": "inference_id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "inference_id", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+            SSESpecification={"Enabled": True},
+        )
+        client.update_time_to_live(
+            TableName=FEEDBACK_TABLE,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+        )
+        yield FEEDBACK_TABLE

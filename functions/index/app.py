@@ -10,10 +10,12 @@ from typing import Any
 from mangum import Mangum
 
 from lambdaserve.forward import Forwarder
+from lambdaserve.observability import logs
 from lambdaserve.rest.app import create_index_app
 from lambdaserve.settings import Settings
 
 settings = Settings.from_env()
+logs.setup(function="index")  # Powertools JSON logs, imported on first use
 app = create_index_app(settings)
 _http = Mangum(app, lifespan="off")
 _forward = Forwarder.from_json(settings.model_functions, settings.model_function_alias)

@@ -17,6 +17,7 @@ from lambdaserve.dataplane.plane import DataPlane
 from lambdaserve.dataplane.selection import PathSelector, Selector
 from lambdaserve.dataplane.stages import Stage
 from lambdaserve.model import SessionConfig
+from lambdaserve.observability.stage import metrics_stage
 from lambdaserve.repository import ModelRepository
 from lambdaserve.settings import Settings
 
@@ -48,7 +49,12 @@ def cache_stage(settings: Settings) -> CacheStage:
 
 def stages(settings: Settings, plane: DataPlane) -> list[Stage]:
     """The stages around the model, outermost first."""
-    return [cache_stage(settings)]
+    found: list[Stage] = []
+    if settings.metrics and settings.model_name:
+        # Outermost: it sees every answer, a cache hit included (README, Observability).
+        found.append(metrics_stage(settings))
+    found.append(cache_stage(settings))
+    return found
 
 
 def create_dataplane(

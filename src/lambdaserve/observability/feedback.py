@@ -228,16 +228,15 @@ def judge(stored: StoredPrediction, actual: Any, class_labels: Sequence[str] | N
 
 def _actual_rows(rows: list[Any], actual: Any) -> list[Any]:
     """One truth per predicted row: a one-row prediction also takes a bare value."""
-    if len(rows) == 1:
-        nested = isinstance(rows[0], list)
-        if (
-            isinstance(actual, list)
-            and len(actual) == 1
-            and (not nested or isinstance(actual[0], list))
-        ):
-            return actual
+    if not isinstance(actual, list):
         return [actual]
-    return actual if isinstance(actual, list) else [actual]
+    if (
+        len(rows) == 1
+        and isinstance(rows[0], list)
+        and not (actual and isinstance(actual[0], list))
+    ):
+        return [actual]  # the one row of a multi-output regressor
+    return actual
 
 
 def _absolute_error(predicted: Any, actual: Any, inference_id: str) -> float:

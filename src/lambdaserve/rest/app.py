@@ -13,7 +13,8 @@ from lambdaserve import __version__
 from lambdaserve.dataplane import DataPlane, create_dataplane
 from lambdaserve.errors import LambdaserveError
 from lambdaserve.repository import ModelRepository
-from lambdaserve.rest import download, index, simple, tfserving, v2
+from lambdaserve.rest import download, feedback, index, simple, tfserving, v2
+from lambdaserve.rest.feedback import feedback_service
 from lambdaserve.rest.http import JSONResponse
 from lambdaserve.settings import Settings
 
@@ -81,6 +82,7 @@ def create_model_app(settings: Settings, plane: DataPlane | None = None) -> Fast
     hot = [r for r in routes if "POST" in (getattr(r, "methods", None) or ())]
     app.router.routes[:0] = hot
     app.router.routes.extend(r for r in routes if r not in hot)
+    app.router.routes.extend(feedback.router(feedback_service(plane, settings), limit).routes)
     install_error_handlers(app)
     app.state.dataplane = plane
     return app

@@ -3,6 +3,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -46,7 +50,7 @@ def pristine_logging() -> Iterator[None]:
 
 
 def test_setup_sends_lambdaserve_logs_through_powertools_json(pristine_logging: None) -> None:
-    logger = logs.setup(function="iris")
+    logger = logs.powertools_logger(function="iris")
     stream = io.StringIO()
     handler = logger.registered_handler
     previous = handler.setStream(stream)
@@ -58,3 +62,31 @@ def test_setup_sends_lambdaserve_logs_through_powertools_json(pristine_logging: 
     assert record["level"] == "WARNING" and record["message"] == "job failed: bad key"
     assert record["service"] == "lambdaserve" and record["function"] == "iris"
     assert "timestamp" in record and "location" in record
+
+
+def test_powertools_is_imported_only_when_something_is_logged() -> None:
+    script = textwrap.dedent(
+        """
+        import logging, sys
+        from lambdaserve.observability import logs
+        logs.setup(function="iris")
+        logging.getLogger("lambdaserve.rest.app").debug("not at INFO")
+        print("before", "aws_lambda_powertools" in sys.modules, flush=True)
+        logging.getLogger("lambdaserve.rest.app").error("request failed: %s", "boom")
+        logging.getLogger("lambdaserve.rest.app").info("second")
+        print("after", "aws_lambda_powertools" in sys.modules, flush=True)
+        """
+    )
+    env = {**os.environ, "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "before False" and lines[-1] == "after True"
+    records = [json.loads(line) for line in lines[1:-1]]
+    assert [(r["level"], r["message"]) for r in records] == [
+        ("ERROR", "request failed: boom"),
+        ("INFO", "second"),
+    ]
+    assert all(r["service"] == "lambdaserve" and r["function"] == "iris" for r in records)
+    assert "request failed" not in done.stderr  # not printed twice by a root handler
