@@ -60,8 +60,9 @@ def router(service: FeedbackService, limit: int) -> APIRouter:
         name = request.path_params["model"]
         if name != service.model:
             raise ModelNotFound(f"model {name!r} not found")
-        check_content_type(request)
-        body = await read_body(request, limit)
+        headers = request.headers
+        check_content_type(headers.get("content-type"))
+        body = await read_body(request, limit, headers.get("content-length"))
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as exc:

@@ -179,18 +179,15 @@ def test_noted_cache_result_and_shadow_outcome_are_recorded() -> None:
     plane.select(ctx)
     plane.infer(ctx, InferenceRequest({"input": np.zeros((1, 30), np.float32)}))
     outcome = ShadowOutcome("2", COMPARED, agreement=1.0, seconds=0.002)
-    ctx.add_header("x-cache", "hit")
-    if hasattr(ctx, "note"):
-        ctx.note("cache", "hit")
-        ctx.note("shadow", outcome)
+    ctx.note("cache", "hit")
+    ctx.note("shadow", outcome)
     plane.finish(ctx)
     docs = emf_records("\n".join(lines))
     request = next(d for d in docs if d.get("message") == "request")
     assert (request["cache"], request["CacheHits"], request["CacheMisses"]) == ("hit", 1, 0)
-    if hasattr(ctx, "note"):
-        shadow = next(d for d in docs if d.get("message") == "shadow compared")
-        assert (shadow["version"], shadow["primary_version"]) == ("2", "1")
-        assert shadow["ShadowAgreement"] == 1.0 and shadow["inference_id"] == ctx.inference_id
+    shadow = next(d for d in docs if d.get("message") == "shadow compared")
+    assert (shadow["version"], shadow["primary_version"]) == ("2", "1")
+    assert shadow["ShadowAgreement"] == 1.0 and shadow["inference_id"] == ctx.inference_id
 
 
 def test_feedback_store_gets_each_answered_prediction(
