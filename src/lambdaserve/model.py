@@ -8,6 +8,7 @@ finiteness), for every protocol and for batch blocks; codecs only check the wire
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -45,6 +46,7 @@ class SessionConfig:
 class OnnxModel:
     def __init__(self, manifest: ModelManifest, config: SessionConfig | None = None) -> None:
         self.manifest = manifest
+        started = time.perf_counter()
         try:
             self.session = ort.InferenceSession(
                 str(manifest.onnx_path),
@@ -55,6 +57,11 @@ class OnnxModel:
             raise ModelLoadError(
                 f"cannot load model {manifest.name!r} version {manifest.version}"
             ) from exc
+        # What GET /models/{m} reports about the loaded version (issue 14).
+        self.load_seconds = time.perf_counter() - started
+        self.warm_seconds = 0.0
+        self.loaded_at = time.time()
+        self.providers: list[str] = list(self.session.get_providers())
         self._check_signature()
         self.input_specs = {t.name: t for t in manifest.inputs}
         self.output_names = tuple(t.name for t in manifest.outputs)
@@ -104,6 +111,7 @@ class OnnxModel:
 
     def warm(self) -> None:
         """One inference at load time, so the first caller does not pay for lazy init."""
+        started = time.perf_counter()
         feeds = {
             spec.name: np.zeros(
                 tuple(1 if d < 0 else d for d in spec.shape), dtype=self._dtypes[spec.name]
@@ -111,6 +119,7 @@ class OnnxModel:
             for spec in self.manifest.inputs
         }
         self.session.run(None, feeds)
+        self.warm_seconds = time.perf_counter() - started
 
     def predict(
         self, inputs: Mapping[str, np.ndarray], outputs: Sequence[str] | None = None

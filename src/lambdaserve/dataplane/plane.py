@@ -8,7 +8,9 @@ See the package docstring for the contract.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -159,6 +161,20 @@ class DataPlane:
             model.warm()
             self._models[key] = model
         return model
+
+    def loaded(self, name: str) -> list[dict[str, Any]]:
+        """What is loaded of `name`: per version, load and warm-up time and providers."""
+        return [
+            {
+                "version": version,
+                "load_ms": round(model.load_seconds * 1000, 3),
+                "warm_up_ms": round(model.warm_seconds * 1000, 3),
+                "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(model.loaded_at)),
+                "execution_providers": model.providers,
+            }
+            for version in self.versions(name)
+            if (model := self._models.get((name, version))) is not None
+        ]
 
     def load_all(self, name: str) -> None:
         """Load and warm every version at init, when Lambda's CPU boost is free."""

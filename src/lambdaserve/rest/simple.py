@@ -22,6 +22,7 @@ def model_info(plane: DataPlane, name: str, version: str | None) -> dict[str, An
         "default_version": plane.resolve(name),
         "versions": plane.versions(name),
         "labels": plane.labels(name),
+        "loaded": plane.loaded(name),
     }
 
 

@@ -44,7 +44,9 @@ def router(plane: DataPlane, limit: int) -> APIRouter:
         params = request.path_params
         name = params["model"]
         manifest = plane.manifest(name, params.get("version"))
-        return JSONResponse(v2.model_metadata(manifest, plane.versions(name)))
+        # `loaded` (versions, load and warm-up time, providers) extends the protocol's body.
+        metadata = v2.model_metadata(manifest, plane.versions(name))
+        return JSONResponse({**metadata, "loaded": plane.loaded(name)})
 
     @api.get("/v2/models/{model}/versions/{version}/ready", summary="Model version ready")
     @api.get("/v2/models/{model}/ready", summary="Model ready")
