@@ -22,16 +22,20 @@ from lambdaserve.batch.job import BatchJob
 from lambdaserve.batch.parse_worker import shared_parser
 from lambdaserve.dataplane import create_dataplane
 from lambdaserve.model import SessionConfig
+from lambdaserve.observability import logs
+from lambdaserve.observability.batch import record_job
 from lambdaserve.settings import Settings
 
 log = logging.getLogger("lambdaserve.batch")
 log.setLevel(logging.INFO)
 
 settings = Settings.from_env()
+logs.setup(function="batch")  # Powertools JSON logs, imported on first use
 config = BatchConfig.from_settings(settings)
 # Started now and kept for warm calls; it imports numpy while this module finishes loading.
 parser = shared_parser() if config.parse_process else None
 plane = create_dataplane(settings, config=SessionConfig(intra_op_threads=session_threads(settings)))
+served = frozenset(plane.model_names())  # metric dimensions only for known models
 if parser is not None:
     parser.ready()  # during init, so the first job does not wait for it to start
 # Init's objects (boto3, numpy, onnxruntime) never change: without this, the first job's
@@ -66,6 +70,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             crashes.append(f"{ref.key}: {type(exc).__name__}: {exc}")
             continue
         results.append({"key": ref.key, "status": summary.status, "note": summary.note})
+        record_job(summary.to_json(), served)  # batch metrics (README, Observability)
         if summary.failed:
             log.error(
                 "batch prediction failed for s3://%s/%s: %s", ref.bucket, ref.key, summary.error
