@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from lambdaserve.inference import InferenceRequest, InferenceResponse
+from lambdaserve.observability.ids import new_id
 
 if TYPE_CHECKING:
     from lambdaserve.model import OnnxModel
@@ -84,7 +84,7 @@ class RequestContext:
         """The caller's request id when it sent one (V2 `id`), else a fresh one, made once."""
         if self._inference_id is None:
             given = self.request.id if self.request is not None else None
-            self._inference_id = given or uuid.uuid4().hex
+            self._inference_id = given or new_id()
         return self._inference_id
 
     def add_header(self, name: str, value: str) -> None:

@@ -25,7 +25,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from lambdaserve import snapstart
-from lambdaserve.observability import emf, names
+from lambdaserve.observability import emf, ids, names
 from lambdaserve.observability.capture import CapturePolicy, Sampler, capture_record
 from lambdaserve.observability.feedback import PredictionStore
 from lambdaserve.observability.invocation import current
@@ -231,4 +231,5 @@ def metrics_stage(settings: Settings, write: LineWriter = write_stdout) -> Metri
         store.connect()  # the client is built at init, not by the first request
     stage = MetricsStage(settings.model_name, policy, store, write)
     snapstart.after_restore("metrics-sampler", stage.reseed)
+    snapstart.after_restore("reseed-inference-ids", ids.reseed)
     return stage
