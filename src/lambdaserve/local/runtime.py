@@ -92,6 +92,9 @@ class LocalLambda:
         self.endpoints = dict(endpoints or {})
         self.env_overrides = env_overrides or {}
         self.console = console
+        # Also handed every function log line (function, line): e.g. the capture shipper
+        # that writes Data Capture records to local S3 as the capture pipeline does in AWS.
+        self.log_taps: list[Callable[[str, str], None]] = []
         self.max_instances = max_instances
         self._warn = warn
         self._warned: set[str] = set()
@@ -151,8 +154,10 @@ class LocalLambda:
 
                 def log(line: str) -> None:
                     self._say(name, line)
+                    for tap in self.log_taps:
+                        tap(name, line)
 
-                sink = log if self.console else None
+                sink = log if self.console or self.log_taps else None
                 pool = Pool(lambda: Environment(sandbox, sink), self.max_instances)
                 self._pools[function.logical_id] = pool
             return pool

@@ -29,6 +29,7 @@ from lambdaserve.local.runtime import LocalLambda
 from lambdaserve.local.samples import Sample, shown_path
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import S3Trigger, Template
+from lambdaserve.observability.local_capture import CaptureShipper
 
 POLL_SECONDS = 0.5
 Notify = Callable[[str, str], None]  # (function logical id, message)
@@ -258,6 +259,10 @@ class S3Service:
                 log(function, f"S3 event failed: {result.payload.decode()[:500]}")
 
         self.notifier = Notifier(self.s3, self.template.s3_triggers, deliver, log)
+        # Data Capture lines land under capture/ of the triggers' bucket (the batch bucket),
+        # where the template's Firehose stream writes them in AWS (README, Observability).
+        bucket = self.template.buckets[self.template.s3_triggers[0].bucket]
+        runtime.log_taps.append(CaptureShipper(self.s3.client, bucket))
 
     def stop(self) -> None:
         if self.notifier is not None:
