@@ -64,7 +64,13 @@ def test_a_prediction_leaves_one_request_record_and_an_inference_id(
     assert record["inference_ms"] > 0 and 0 < parts <= record["latency_ms"]
     assert record["Latency"] == record["latency_ms"]
     assert record["InferenceLatency"] == record["inference_ms"]
-    assert "Captured" not in record and "CacheHits" not in record
+    assert "Captured" not in record
+    # The cache stage runs inside this one: its answer is in the record.
+    assert (record["cache"], record["CacheHits"], record["CacheMisses"]) == ("miss", 0, 1)
+    client.post("/models/iris/predict", json={"features": IRIS_ROW})
+    [again] = _requests(capsys.readouterr().out)
+    assert (again["cache"], again["CacheHits"], again["CacheMisses"]) == ("hit", 1, 0)
+    assert again["inference_id"] != record["inference_id"]  # a new inference, same answer
 
 
 def test_cold_start_is_counted_once_per_container(capsys: pytest.CaptureFixture[str]) -> None:
