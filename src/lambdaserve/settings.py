@@ -73,6 +73,9 @@ class Settings:
     # The one model a model_api function serves (None: the index function).
     model_name: str | None = None
     max_body_bytes: int = SIX_MB
+    # Rows one request may carry (instances, V2 shape dim 0) and the deepest JSON nesting.
+    max_rows: int = 10_000
+    max_json_depth: int = 32
     # 0 lets onnxruntime pick; Lambda gives 1 vCPU per 1,769 MB of memory.
     intra_op_threads: int = 1
     inter_op_threads: int = 1
@@ -112,6 +115,8 @@ class Settings:
             model_repository=Path(repo) if repo else _default_repository(),
             model_name=os.environ.get("MODEL_NAME", "").strip() or None,
             max_body_bytes=_int("LAMBDASERVE_MAX_BODY_BYTES", SIX_MB),
+            max_rows=_int("LAMBDASERVE_MAX_ROWS", 10_000),
+            max_json_depth=_int("LAMBDASERVE_MAX_JSON_DEPTH", 32),
             intra_op_threads=_int("LAMBDASERVE_INTRA_OP_THREADS", 1),
             inter_op_threads=_int("LAMBDASERVE_INTER_OP_THREADS", 1),
             model_functions=os.environ.get("LAMBDASERVE_MODEL_FUNCTIONS", "{}"),

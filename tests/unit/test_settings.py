@@ -161,3 +161,14 @@ def test_observability_settings_read_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("LAMBDASERVE_METRICS", "sometimes")
     with pytest.raises(ValueError, match="LAMBDASERVE_METRICS must be 1 or 0"):
         Settings.from_env()
+
+
+def test_request_limits_default_and_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LAMBDASERVE_MAX_ROWS", raising=False)
+    monkeypatch.delenv("LAMBDASERVE_MAX_JSON_DEPTH", raising=False)
+    s = Settings.from_env()
+    assert (s.max_rows, s.max_json_depth) == (10_000, 32)
+    monkeypatch.setenv("LAMBDASERVE_MAX_ROWS", "500")
+    monkeypatch.setenv("LAMBDASERVE_MAX_JSON_DEPTH", " 8 ")
+    s = Settings.from_env()
+    assert (s.max_rows, s.max_json_depth) == (500, 8)
