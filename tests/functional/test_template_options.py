@@ -91,33 +91,27 @@ def test_snapstart_with_ephemeral_storage_above_512_mb_is_refused(template: Any)
 def test_sams_translator_puts_the_api_and_provisioned_concurrency_on_the_alias(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from samtranslator.translator.transform import transform
-    from samtranslator.yaml_helper import yaml_parse
+    from sam_translate import deployed  # language extensions, then SAM's transform
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    document = yaml_parse(TEMPLATE.read_text())
-    for resource in document["Resources"].values():  # what `sam package` does to local paths
-        for key in ("CodeUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = "s3://bucket/key"
-
-    class NoManagedPolicies:
-        def load(self) -> dict[str, str]:
-            return {}
-
-    out = transform(document, {"SnapStart": "PublishedVersions"}, NoManagedPolicies())
+    out = deployed({"SnapStart": "PublishedVersions"})
     resources = out["Resources"]
     assert set(out["Rules"]) == {
         "SnapStartWithoutProvisionedConcurrency",
         "SnapStartWithDefaultEphemeralStorage",
+        "JwtNeedsIssuerAndAudience",
     }
     for function in model_functions(cfn_yaml.load(str(TEMPLATE))):
         alias = resources[f"{function}Aliaslive"]["Properties"]
         assert alias["Name"] == "live"
-        assert alias["ProvisionedConcurrencyConfig"]["Fn::If"][0] == (
-            function.removesuffix("Function") + "Provisioned"
-        )
-        assert resources[function]["Properties"]["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+        # Language extensions resolve the conditions: SnapStart deploys have none provisioned.
+        assert "ProvisionedConcurrencyConfig" not in alias
+        assert resources[function]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        parameter = function.removesuffix("Function") + "ProvisionedConcurrency"
+        provisioned = deployed({parameter: "3"})["Resources"][f"{function}Aliaslive"]
+        assert provisioned["Properties"]["ProvisionedConcurrencyConfig"] == {
+            "ProvisionedConcurrentExecutions": "3"
+        }
         permissions = [
             r["Properties"]["FunctionName"]
             for name, r in resources.items()
