@@ -6,6 +6,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
+import fastapi.responses
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
@@ -16,16 +17,23 @@ from starlette.types import Receive, Scope, Send
 
 from lambdaserve.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
-JSON_TYPES = ("application/json", "text/json", "text/plain")
+# Not text/plain: it is CORS-safelisted, so any web page could make a visitor's browser POST
+# to the API without a preflight (why FastAPI stopped parsing JSON sent as other types).
+JSON_TYPES = ("application/json", "text/json")
 BINARY_TYPES = ("application/octet-stream",)
 # TF Serving ignores Content-Type, and its documented examples are `curl -d '{...}'`, which
-# sends curl's default form type: TF Serving routes accept it (the body must still be JSON).
+# sends curl's default form type: TF Serving routes accept it (the body must still be JSON),
+# and only they: it is CORS-safelisted too, a trade made for TF Serving clients alone.
 TF_SERVING_TYPES = (*JSON_TYPES, "application/x-www-form-urlencoded")
 _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
-class JSONResponse(Response):
-    """orjson rendering, numpy arrays included; several times faster than the stdlib."""
+class JSONResponse(fastapi.responses.JSONResponse):
+    """orjson rendering, numpy arrays included; several times faster than the stdlib.
+
+    A FastAPI JSONResponse, so the OpenAPI document says its routes answer JSON (any other
+    response class is documented as a string).
+    """
 
     media_type = "application/json"
 

@@ -28,7 +28,7 @@ def test_model_app_refuses_to_start_without_a_model_name(models_dir: Path) -> No
 
 
 @pytest.mark.parametrize(
-    "content_type", [None, "application/json", "application/json; charset=utf-8", "text/plain"]
+    "content_type", [None, "application/json", "application/json; charset=utf-8", "text/json"]
 )
 def test_json_and_absent_content_types_are_accepted(
     client: TestClient, content_type: str | None
@@ -42,7 +42,8 @@ def test_json_and_absent_content_types_are_accepted(
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/csv", "multipart/form-data; boundary=x", "application/xml"]
+    "content_type",
+    ["text/csv", "multipart/form-data; boundary=x", "application/xml", "text/plain"],
 )
 def test_other_content_types_get_415(client: TestClient, content_type: str) -> None:
     response = client.post(
@@ -64,6 +65,29 @@ def test_tf_serving_accepts_curls_default_content_type_but_seed_style_does_not(
     assert client.post("/models/iris/predict", content=body, headers=form).status_code == 415
     csv = {"content-type": "text/csv"}
     assert client.post("/v1/models/iris:predict", content=body, headers=csv).status_code == 415
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/models/iris/predict", "/v1/models/iris:predict", "/v2/models/iris/infer"],
+)
+@pytest.mark.parametrize("content_type", ["text/plain", "text/plain; charset=utf-8", "TEXT/PLAIN"])
+def test_text_plain_is_refused_on_every_route(
+    client: TestClient, path: str, content_type: str
+) -> None:
+    """CORS-safelisted: a browser sends it cross-origin without asking the API first."""
+    bodies = {
+        "/models/iris/predict": b'{"features": [5.1, 3.5, 1.4, 0.2]}',
+        "/v1/models/iris:predict": b'{"instances": [[5.1, 3.5, 1.4, 0.2]]}',
+        "/v2/models/iris/infer": b'{"inputs": [{"name": "input", "datatype": "FP32",'
+        b' "shape": [1, 4], "data": [5.1, 3.5, 1.4, 0.2]}]}',
+    }
+    response = client.post(path, content=bodies[path], headers={"content-type": content_type})
+    assert response.status_code == 415
+    assert response.json() == {
+        "error": "unsupported Content-Type 'text/plain'; send application/json"
+    }
+    assert client.post(path, content=bodies[path]).status_code == 200
 
 
 def test_body_over_the_cap_gets_413(client: TestClient) -> None:
