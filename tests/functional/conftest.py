@@ -13,8 +13,8 @@ def function_specs() -> dict[str, FunctionSpec]:
 
 
 @pytest.fixture(scope="session")
-def handlers(function_specs: dict[str, FunctionSpec]) -> dict[str, Handler]:
-    """Every API function's real handler; the index forwards in-process to the model handlers."""
+def handler_modules(function_specs: dict[str, FunctionSpec]) -> dict[str, Any]:
+    """Every API function's module, loaded once; the index forwards in-process to the models."""
     loaded: dict[str, Handler] = {}
     modules: dict[str, Any] = {}
     for logical_id, spec in function_specs.items():
@@ -25,4 +25,10 @@ def handlers(function_specs: dict[str, FunctionSpec]) -> dict[str, Handler]:
         return orjson.dumps(loaded[function](orjson.loads(payload), None)), None
 
     modules["IndexFunction"]._forward._invoker = invoke
-    return loaded
+    return modules
+
+
+@pytest.fixture(scope="session")
+def handlers(handler_modules: dict[str, Any]) -> dict[str, Handler]:
+    """Every API function's real handler."""
+    return {logical_id: module.handler for logical_id, module in handler_modules.items()}
