@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,13 +28,35 @@ logger = logging.getLogger("lambdaserve")
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
+def request_id(request: Request) -> str:
+    """Lambda's request id (what its log lines carry), else API Gateway's, else a fresh one."""
+    context: Any = request.scope.get("aws.context")
+    rid = getattr(context, "aws_request_id", None)
+    if isinstance(rid, str) and rid:
+        return rid
+    event: Any = request.scope.get("aws.event")
+    if isinstance(event, dict):
+        rid = (event.get("requestContext") or {}).get("requestId")
+        if isinstance(rid, str) and rid:
+            return rid
+    return str(uuid.uuid4())
+
+
+def internal_error(request: Request, status: int = 500) -> JSONResponse:
+    """Our fault: the caller gets the request id to quote; the details stay in the logs."""
+    rid = request_id(request)
+    return JSONResponse({"error": f"internal error (request id {rid})", "request_id": rid}, status)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves as `{"error": message}`; only our own faults are 5xx."""
+    """Every client error leaves as `{"error": message}`; our own faults as a generic 5xx."""
 
     @app.exception_handler(LambdaserveError)
     async def lambdaserve_error(request: Request, exc: LambdaserveError) -> JSONResponse:
         if exc.status >= 500:
-            logger.error("request failed: %s", exc.message, exc_info=exc)
+            # The message may name files or libraries: logged with the request id, not sent.
+            logger.error("request %s failed: %s", request_id(request), exc.message, exc_info=exc)
+            return internal_error(request, exc.status)
         return JSONResponse({"error": exc.message}, exc.status)
 
     @app.exception_handler(StarletteHTTPException)
@@ -52,8 +76,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": "internal error"}, 500)
+        logger.error(
+            "request %s: unhandled error on %s %s",
+            request_id(request),
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        return internal_error(request)
 
 
 def create_model_app(settings: Settings, plane: DataPlane | None = None) -> FastAPI:

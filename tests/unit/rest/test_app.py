@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+from awslambdaric.lambda_context import LambdaContext
 from fastapi.testclient import TestClient
 from mangum import Mangum
 
 from lambdaserve.dataplane import DataPlane
+from lambdaserve.errors import ModelLoadError
 from lambdaserve.repository import ModelRepository
 from lambdaserve.rest.app import create_model_app
 from lambdaserve.settings import Settings
@@ -151,22 +156,59 @@ class ExplodingPlane(DataPlane):
         raise RuntimeError("secret internal detail")
 
 
-def test_our_faults_are_500_without_details_even_through_mangum(models_dir: Path) -> None:
-    settings = Settings(model_repository=models_dir, model_name="iris")
-    plane = ExplodingPlane(ModelRepository(models_dir), served=["iris"])
-    handler = Mangum(create_model_app(settings, plane), lifespan="off")
-    event = {
+def _predict_event(request_id: str = "api-gw-id") -> dict[str, Any]:
+    return {
         "version": "2.0",
         "routeKey": "ANY /models/iris/{proxy+}",
         "rawPath": "/models/iris/predict",
         "rawQueryString": "",
         "headers": {"content-type": "application/json"},
         "requestContext": {
-            "http": {"method": "POST", "path": "/models/iris/predict", "sourceIp": "1.1.1.1"}
+            "http": {"method": "POST", "path": "/models/iris/predict", "sourceIp": "1.1.1.1"},
+            "requestId": request_id,
         },
         "body": '{"features": [5.1, 3.5, 1.4, 0.2]}',
         "isBase64Encoded": False,
     }
-    response = handler(event, None)
+
+
+def test_our_faults_are_500_without_details_even_through_mangum(
+    models_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(model_repository=models_dir, model_name="iris")
+    plane = ExplodingPlane(ModelRepository(models_dir), served=["iris"])
+    handler = Mangum(create_model_app(settings, plane), lifespan="off")
+    # The context awslambdaric hands the handler in Lambda; its id is in every log line.
+    context = LambdaContext("lambda-req-7", None, None, 0)
+    with caplog.at_level(logging.ERROR, logger="lambdaserve"):
+        response = handler(_predict_event(), context)
     assert response["statusCode"] == 500
-    assert response["body"] == '{"error":"internal error"}'
+    assert orjson.loads(response["body"]) == {
+        "error": "internal error (request id lambda-req-7)",
+        "request_id": "lambda-req-7",
+    }
+    assert "secret" not in response["body"] and "Traceback" not in response["body"]
+    assert "server" not in {k.lower() for k in response["headers"]}
+    logged = [r for r in caplog.records if "lambda-req-7" in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+    assert "secret internal detail" in str(logged[0].exc_info[1])
+    # Outside Lambda (no context), API Gateway's request id stands in.
+    response = handler(_predict_event("gw-9"), None)
+    assert orjson.loads(response["body"])["request_id"] == "gw-9"
+
+
+class BrokenModelPlane(DataPlane):
+    def infer(self, *args: object, **kwargs: object):  # type: ignore[override]
+        raise ModelLoadError(
+            "cannot load /opt/models/iris/1/model.onnx: onnxruntime 1.32.0 says no"
+        )
+
+
+def test_our_own_error_messages_stay_in_the_logs(models_dir: Path) -> None:
+    settings = Settings(model_repository=models_dir, model_name="iris")
+    plane = BrokenModelPlane(ModelRepository(models_dir), served=["iris"])
+    handler = Mangum(create_model_app(settings, plane), lifespan="off")
+    response = handler(_predict_event("gw-10"), None)
+    assert response["statusCode"] == 500
+    assert "/opt/models" not in response["body"] and "1.32" not in response["body"]
+    assert orjson.loads(response["body"])["request_id"] == "gw-10"
