@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENT = ROOT / "events" / "api" / "iris_predict.json"
 HOOK_LINES = [
     "before-snapshot hook forget-aws-sessions",
-    "after-restore hook prediction-cache",  # registered when the dataplane is composed
+    "after-restore hook metrics-sampler",  # registered when the dataplane is composed
+    "after-restore hook reseed-inference-ids",
+    "after-restore hook prediction-cache",
     "after-restore hook reseed-random",
     "after-restore hook forget-aws-sessions",
     "after-restore hook warm-models",
