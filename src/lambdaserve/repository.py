@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import ModelLoadError, ModelNotFound
+from lambdaserve.traffic.policy import TrafficPolicy, TrafficPolicyError, parse_policy
 
+TRAFFIC_FILE = "traffic.json"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 VERSION_PATTERN = re.compile(r"[0-9]{1,18}")
 DEFAULT_LABEL = "stable"
@@ -112,6 +114,7 @@ class ModelRepository:
         self._manifests: dict[tuple[str, str], ModelManifest] = {}
         self._versions_cache: dict[str, list[str]] = {}
         self._labels_cache: dict[str, dict[str, str]] = {}
+        self._traffic_cache: dict[str, TrafficPolicy | None] = {}
 
     def names(self) -> list[str]:
         if not self.root.is_dir():
@@ -171,6 +174,28 @@ class ModelRepository:
                 f"labels.json of model {name!r} points at missing versions: {', '.join(dangling)}"
             )
         return labels
+
+    def traffic(self, name: str) -> TrafficPolicy | None:
+        """The model's traffic.json, parsed and resolved; None when it has none.
+
+        A malformed file, or one naming a missing version or label, raises TrafficPolicyError
+        (a ModelLoadError: /health reports it), never a silent 100% to one version.
+        """
+        if name in self._traffic_cache:
+            return self._traffic_cache[name]
+        path = self._check_name(name) / TRAFFIC_FILE
+        if not path.is_file():
+            policy = None
+        else:
+            try:
+                raw = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                raise TrafficPolicyError(f"{TRAFFIC_FILE} of model {name!r} is not JSON") from exc
+            policy = parse_policy(
+                name, raw, self.versions(name), self.labels(name), self.resolve(name)
+            )
+        self._traffic_cache[name] = policy
+        return policy
 
     def resolve(self, name: str, version: str | None = None, label: str | None = None) -> str:
         """The concrete version for a request: explicit version, else label, else default."""

@@ -107,6 +107,10 @@ class Settings:
     feedback_table: str = ""
     feedback_ttl_days: int = 30
     feedback_timeout_ms: int = 250
+    # Runtime override of the model's traffic policy: an SSM parameter name (None: none),
+    # read again at most once per TTL.
+    traffic_parameter: str | None = None
+    traffic_ttl_seconds: int = 10
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -139,4 +143,6 @@ class Settings:
             feedback_table=os.environ.get("LAMBDASERVE_FEEDBACK_TABLE", "").strip(),
             feedback_ttl_days=_int("LAMBDASERVE_FEEDBACK_TTL_DAYS", 30),
             feedback_timeout_ms=_int("LAMBDASERVE_FEEDBACK_TIMEOUT_MS", 250),
+            traffic_parameter=os.environ.get("LAMBDASERVE_TRAFFIC_PARAMETER", "").strip() or None,
+            traffic_ttl_seconds=_int("LAMBDASERVE_TRAFFIC_TTL_SECONDS", 10),
         )

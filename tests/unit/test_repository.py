@@ -291,3 +291,30 @@ def test_broken_model_json(tmp_path: Path, content: str) -> None:
     with pytest.raises(ModelLoadError, match="invalid manifest for model 'broken' version 1") as e:
         repo.manifest("broken", "1")
     assert e.value.status == 500
+
+
+# --- traffic.json ----------------------------------------------------------------------------
+
+
+def test_traffic_of_the_shipped_example(repo: ModelRepository) -> None:
+    policy = repo.traffic("breast_cancer")
+    assert policy is not None
+    assert policy.split == (("1", 90.0), ("2", 10.0))
+    assert policy.sticky_header == "x-user-id"
+    assert repo.traffic("iris") is None
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("{not json", "traffic.json of model 'multi' is not JSON"),
+        ('{"split": {"11": 100}}', "'11', which is neither a version nor a label"),
+        ('{"split": {"1": 100}, "shadow": {"version": "beta"}}', "shadow version names 'beta'"),
+    ],
+)
+def test_broken_traffic_is_a_load_error(
+    tmp_repo: ModelRepository, content: str, problem: str
+) -> None:
+    (tmp_repo.root / "multi" / "traffic.json").write_text(content)
+    with pytest.raises(ModelLoadError, match=problem):
+        tmp_repo.traffic("multi")

@@ -172,3 +172,17 @@ def test_request_limits_default_and_read(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("LAMBDASERVE_MAX_JSON_DEPTH", " 8 ")
     s = Settings.from_env()
     assert (s.max_rows, s.max_json_depth) == (500, 8)
+
+
+def test_traffic_override_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LAMBDASERVE_TRAFFIC_PARAMETER", raising=False)
+    monkeypatch.delenv("LAMBDASERVE_TRAFFIC_TTL_SECONDS", raising=False)
+    s = Settings.from_env()
+    assert s.traffic_parameter is None and s.traffic_ttl_seconds == 10
+    monkeypatch.setenv("LAMBDASERVE_TRAFFIC_PARAMETER", " /lambdaserve/prod/iris/traffic ")
+    monkeypatch.setenv("LAMBDASERVE_TRAFFIC_TTL_SECONDS", "3")
+    s = Settings.from_env()
+    assert s.traffic_parameter == "/lambdaserve/prod/iris/traffic"
+    assert s.traffic_ttl_seconds == 3
+    monkeypatch.setenv("LAMBDASERVE_TRAFFIC_PARAMETER", "  ")
+    assert Settings.from_env().traffic_parameter is None

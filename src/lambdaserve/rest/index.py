@@ -41,6 +41,7 @@ def _unready(repository: ModelRepository) -> list[str]:
     for name in repository.names():
         try:
             repository.manifest(name, repository.resolve(name))
+            repository.traffic(name)  # a malformed traffic.json is a broken model too
         except LambdaserveError:
             broken.append(name)
     return broken
