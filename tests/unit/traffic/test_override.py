@@ -77,7 +77,7 @@ def test_unreadable_parameter_keeps_the_last_value_and_logs(
     calls = {"n": 0}
 
     class Flaky:
-        def get_parameter(self, Name: str) -> Any:  # noqa: N803 (boto3's casing)
+        def get_parameter(self, Name: str) -> Any:
             calls["n"] += 1
             if calls["n"] > 1:
                 raise ConnectionError("ssm endpoint unreachable")
