@@ -67,7 +67,7 @@ class PolicySource:
         self._raw: object = None
         self._compiled = base
         if override is not None:
-            self.current()  # first read at init, where its latency is free
+            override.start()  # the first read runs beside the rest of init
 
     def current(self) -> CompiledPolicy:
         if self.override is None:
@@ -110,6 +110,7 @@ def policy_source(
     model: str,
     parameter: str | None = None,
     ttl_seconds: float = 10.0,
+    background: bool = True,
 ) -> PolicySource:
     """The source of one model function: traffic.json (or the default) plus the override.
 
@@ -124,5 +125,7 @@ def policy_source(
         else CompiledPolicy.of(default_policy(model, default), "default")
     )
     facts = RepositoryFacts(repository.versions(model), repository.labels(model), default)
-    override = ParameterOverride(parameter, ttl_seconds) if parameter else None
+    override = (
+        ParameterOverride(parameter, ttl_seconds, background=background) if parameter else None
+    )
     return PolicySource(base, facts, override)

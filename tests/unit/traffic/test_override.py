@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,7 +41,7 @@ def put(ssm: Any, value: str) -> None:
 def test_a_changed_value_takes_effect_within_the_ttl(ssm: Any) -> None:
     put(ssm, '{"split": {"1": 100}}')
     clock = Clock()
-    override = ParameterOverride(NAME, ttl_seconds=5, clock=clock)
+    override = ParameterOverride(NAME, ttl_seconds=5, clock=clock, background=False)
     assert override.current() == {"split": {"1": 100}}
     put(ssm, '{"split": {"2": 100}}')
     clock.now += 4.9
@@ -49,7 +51,7 @@ def test_a_changed_value_takes_effect_within_the_ttl(ssm: Any) -> None:
 
 
 def test_missing_parameter_means_no_override(ssm: Any) -> None:
-    assert ParameterOverride(NAME, 5).current() == {}
+    assert ParameterOverride(NAME, 5, background=False).current() == {}
 
 
 def test_the_client_is_created_on_first_use(ssm: Any) -> None:
@@ -60,7 +62,7 @@ def test_the_client_is_created_on_first_use(ssm: Any) -> None:
         return boto3.client("ssm")
 
     clock = Clock()
-    override = ParameterOverride(NAME, 5, clock=clock, client_factory=factory)
+    override = ParameterOverride(NAME, 5, clock=clock, client_factory=factory, background=False)
     assert made == []
     put(ssm, "{}")
     override.current()
@@ -83,7 +85,7 @@ def test_unreadable_parameter_keeps_the_last_value_and_logs(
                 raise ConnectionError("ssm endpoint unreachable")
             return ssm.get_parameter(Name=Name)
 
-    override = ParameterOverride(NAME, 5, clock=clock, client_factory=Flaky)
+    override = ParameterOverride(NAME, 5, clock=clock, client_factory=Flaky, background=False)
     assert override.current() == {"split": {"2": 100}}
     clock.now += 5
     with caplog.at_level(logging.ERROR, "lambdaserve.traffic"):
@@ -102,21 +104,42 @@ def test_no_credentials_is_logged_not_raised(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
     with caplog.at_level(logging.ERROR, "lambdaserve.traffic"):
-        assert ParameterOverride(NAME, 5).current() == {}
+        assert ParameterOverride(NAME, 5, background=False).current() == {}
     assert "unreadable" in caplog.text
 
 
 def test_a_value_that_is_not_json_is_ignored(ssm: Any, caplog: pytest.LogCaptureFixture) -> None:
     put(ssm, "split 1=100")
     with caplog.at_level(logging.ERROR, "lambdaserve.traffic"):
-        assert ParameterOverride(NAME, 5).current() == {}
+        assert ParameterOverride(NAME, 5, background=False).current() == {}
     assert "not JSON" in caplog.text
 
 
 def test_expire_reads_again_at_once(ssm: Any) -> None:
     put(ssm, '{"split": {"1": 1}}')
-    override = ParameterOverride(NAME, 3600)
+    override = ParameterOverride(NAME, 3600, background=False)
     override.current()
     put(ssm, '{"split": {"2": 1}}')
     override.expire()
     assert override.current() == {"split": {"2": 1}}
+
+
+def test_background_reads_never_make_a_caller_wait(ssm: Any) -> None:
+    put(ssm, '{"split": {"2": 100}}')
+    release = threading.Event()
+
+    class Slow:
+        def get_parameter(self, Name: str) -> Any:
+            release.wait(10)
+            return ssm.get_parameter(Name=Name)
+
+    clock = Clock()
+    override = ParameterOverride(NAME, 5, clock=clock, client_factory=Slow)
+    started = time.perf_counter()
+    assert override.current() == {}  # the read is in flight: no override yet
+    assert override.current() == {}  # and only one read is started
+    assert time.perf_counter() - started < 1
+    release.set()
+    assert override.wait(10)
+    assert override.current() == {"split": {"2": 100}}
+    assert override.reads == 1

@@ -61,7 +61,7 @@ def test_a_malformed_traffic_json_stops_the_function_at_init(tmp_path: Path) -> 
 
 
 def test_the_override_replaces_the_layer_policy_and_empty_means_none(ssm: Any) -> None:
-    source = policy_source(shipped(), "breast_cancer", NAME, ttl_seconds=0)
+    source = policy_source(shipped(), "breast_cancer", NAME, ttl_seconds=0, background=False)
     assert source.current().origin == "traffic.json"
     ssm.put_parameter(
         Name=NAME,
@@ -80,7 +80,7 @@ def test_the_override_replaces_the_layer_policy_and_empty_means_none(ssm: Any) -
 def test_a_bad_override_is_logged_and_the_layer_policy_stays(
     ssm: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    source = policy_source(shipped(), "breast_cancer", NAME, ttl_seconds=0)
+    source = policy_source(shipped(), "breast_cancer", NAME, ttl_seconds=0, background=False)
     ssm.put_parameter(Name=NAME, Value='{"split": {"9": 100}}', Overwrite=True)
     with caplog.at_level(logging.ERROR, "lambdaserve.traffic"):
         assert source.current().origin == "traffic.json"
@@ -90,5 +90,5 @@ def test_a_bad_override_is_logged_and_the_layer_policy_stays(
 
 def test_headers_cover_the_layer_and_the_override_known_at_init(ssm: Any) -> None:
     ssm.put_parameter(Name=NAME, Value='{"sticky_header": "X-Account"}', Overwrite=True)
-    source = policy_source(shipped(), "breast_cancer", NAME, ttl_seconds=60)
+    source = policy_source(shipped(), "breast_cancer", NAME, ttl_seconds=60, background=False)
     assert source.headers() == ("x-account", "x-user-id")
