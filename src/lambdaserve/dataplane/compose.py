@@ -20,15 +20,16 @@ from lambdaserve.model import SessionConfig
 from lambdaserve.observability.stage import metrics_stage
 from lambdaserve.repository import ModelRepository
 from lambdaserve.settings import Settings
+from lambdaserve.traffic.rollout import Rollout, rollout
 
 
 def session_config(settings: Settings) -> SessionConfig:
     return SessionConfig(settings.intra_op_threads, settings.inter_op_threads)
 
 
-def selector(settings: Settings, plane: DataPlane) -> Selector:
-    """Today the version the path names, else the default; a traffic policy plugs in here."""
-    return PathSelector(plane.resolve)
+def selector(settings: Settings, plane: DataPlane, traffic: Rollout | None = None) -> Selector:
+    """The traffic policy's if the model has one, else the path's version or the default."""
+    return traffic.selector if traffic is not None else PathSelector(plane.resolve)
 
 
 def cache_stage(settings: Settings) -> CacheStage:
@@ -47,13 +48,16 @@ def cache_stage(settings: Settings) -> CacheStage:
     return stage
 
 
-def stages(settings: Settings, plane: DataPlane) -> list[Stage]:
-    """The stages around the model, outermost first."""
+def stages(settings: Settings, plane: DataPlane, traffic: Rollout | None = None) -> list[Stage]:
+    """The stages around the model, outermost first; the shadow sits innermost, by the model
+    (a cache hit is not shadowed: no model runs)."""
     found: list[Stage] = []
     if settings.metrics and settings.model_name:
         # Outermost: it sees every answer, a cache hit included (README, Observability).
         found.append(metrics_stage(settings))
     found.append(cache_stage(settings))
+    if traffic is not None and traffic.shadow is not None:
+        found.append(traffic.shadow)
     return found
 
 
@@ -67,5 +71,6 @@ def create_dataplane(
         config or session_config(settings),
         served=served,
     )
-    plane.configure(selector(settings, plane), stages(settings, plane))
+    traffic = rollout(settings, plane)
+    plane.configure(selector(settings, plane, traffic), stages(settings, plane, traffic))
     return plane

@@ -31,11 +31,12 @@ class TrafficSelector:
     def __init__(self, source: PolicySource, resolve: Resolve) -> None:
         self.source = source
         self._resolve = resolve
+        self._model = source.base.policy.model
         self._random = rng.generator().random
         self.headers: tuple[str, ...] = source.headers()
 
     def __call__(self, ctx: Request) -> str:
-        if ctx.version is not None or ctx.label is not None:
+        if ctx.version is not None or ctx.label is not None or ctx.model != self._model:
             return self._resolve(ctx.model, ctx.version, ctx.label)
         policy = self.source.current()
         header = policy.sticky_header

@@ -20,7 +20,8 @@ ROW = np.random.default_rng(5).normal(12, 4, size=30).round(2).tolist()
 def test_predict_answers_with_the_version_of_the_path_or_the_default(
     breast_cancer: TestClient, path: str, version: str
 ) -> None:
-    response = breast_cancer.post(path, json={"features": ROW})
+    # breast_cancer splits 90/10 (traffic.json): this caller's sticky bucket is on version 1.
+    response = breast_cancer.post(path, json={"features": ROW}, headers={"x-user-id": "user-0"})
     assert response.status_code == 200
     body = response.json()
     assert (body["model"], body["version"]) == ("breast_cancer", version)

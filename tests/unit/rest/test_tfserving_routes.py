@@ -24,7 +24,8 @@ EXAMPLE = dict(zip(NAMES, ROW, strict=True))
     ],
 )
 def test_predict_on_each_path_form(breast_cancer: TestClient, path: str, version: str) -> None:
-    response = breast_cancer.post(path, json={"instances": [ROW]})
+    # breast_cancer splits 90/10 (traffic.json): this caller's sticky bucket is on version 1.
+    response = breast_cancer.post(path, json={"instances": [ROW]}, headers={"x-user-id": "user-0"})
     assert response.status_code == 200
     assert response.headers["x-model-version"] == version
     (prediction,) = response.json()["predictions"]
