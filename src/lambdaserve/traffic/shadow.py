@@ -109,6 +109,7 @@ class ShadowStage:
             outcome = ShadowOutcome(version, TIMEOUT)
         except BaseException as exc:  # whatever the shadow raised, the caller never sees it
             outcome = ShadowOutcome(version, ERROR, error=f"{type(exc).__name__}: {exc}")
+        ctx.note("shadow", outcome)  # for the metrics and capture stages' records
         try:
             self._record(ctx, outcome)
         except Exception:

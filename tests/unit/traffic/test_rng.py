@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from lambdaserve.traffic import rng
 
 
@@ -38,7 +40,8 @@ def test_fresh_processes_draw_different_sequences() -> None:
     assert len(seen) == 3
 
 
-def test_a_forked_child_reseeds() -> None:
+@pytest.mark.filterwarnings("ignore:This process.*multi-threaded:DeprecationWarning")
+def test_a_forked_child_reseeds() -> None:  # the child only draws and exits: no lock taken
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: report its first draw

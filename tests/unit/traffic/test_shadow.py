@@ -59,7 +59,10 @@ class Recorded:
         self.outcomes: list[ShadowOutcome] = []
         self.done = threading.Event()
 
+        self.notes: list[object] = []
+
     def __call__(self, ctx: RequestContext, outcome: ShadowOutcome) -> None:
+        self.notes.append((ctx.notes or {}).get("shadow"))
         self.outcomes.append(outcome)
         self.done.set()
 
@@ -103,6 +106,7 @@ def test_a_healthy_shadow_is_compared_and_the_answer_is_the_primarys(
     assert same_outputs(response.outputs, unshadowed(plane, ROWS))
     [outcome] = recorded.outcomes
     assert outcome.status == COMPARED and outcome.version == "2"
+    assert recorded.notes == [outcome]  # later stages (metrics, capture) see it too
     v1, v2 = (plane.model("breast_cancer", v).predict({"input": ROWS})["label"] for v in "12")
     assert outcome.agreement == pytest.approx(float(np.mean(v1 == v2)))
     assert 0.9 < outcome.agreement < 1.0  # the forest disagrees on a few rows
