@@ -90,18 +90,29 @@ def _check_simple(event: dict[str, Any], body: dict[str, Any], repository: Model
             np.testing.assert_allclose(result["prediction"], direct["prediction"][i, 0], rtol=1e-6)
 
 
-def _tf_version(event: dict[str, Any], repository: ModelRepository, name: str) -> str:
+def _tf_version(
+    event: dict[str, Any], repository: ModelRepository, name: str, answered: str
+) -> str:
+    """The version the path pins; an unpinned path follows the model's traffic policy."""
     tail = event["rawPath"].split(f"/v1/models/{name}", 1)[1]
     if tail.startswith("/versions/"):
         return tail.split("/")[2].split(":")[0]
     if tail.startswith("/labels/"):
         return repository.labels(name)[tail.split("/")[2].split(":")[0]]
-    return repository.resolve(name)
+    policy = repository.traffic(name)
+    routed = {v for v, w in policy.split if w > 0} if policy else {repository.resolve(name)}
+    assert answered in routed
+    return answered
 
 
-def _check_tf(event: dict[str, Any], body: dict[str, Any], repository: ModelRepository, name: str):
+def _check_tf(
+    event: dict[str, Any],
+    body: dict[str, Any],
+    repository: ModelRepository,
+    name: str,
+    version: str,
+):
     request = json.loads(event["body"])
-    version = _tf_version(event, repository, name)
     direct = _direct(repository, name, version, request.get("instances", request.get("inputs")))
     if "predictions" in body:
         got = body["predictions"]
@@ -150,8 +161,8 @@ def test_prediction_equals_direct_onnxruntime(
         _check_simple(event, body, repository)
         answered = body["version"]
     elif kind.startswith("tf_predict"):
-        _check_tf(event, body, repository, name)
-        answered = _tf_version(event, repository, name)
+        answered = _tf_version(event, repository, name, headers["x-model-version"])
+        _check_tf(event, body, repository, name, answered)
     else:
         _check_v2(event, body, repository, name)
         answered = body["model_version"]

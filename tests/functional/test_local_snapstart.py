@@ -20,9 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENT = ROOT / "events" / "api" / "iris_predict.json"
 HOOK_LINES = [
     "before-snapshot hook forget-aws-sessions",
-    "after-restore hook metrics-sampler",  # registered when the dataplane is composed
+    # the traffic policy's (registered while the dataplane is built, before the app's own)
+    "after-restore hook traffic-rng",
+    "after-restore hook traffic-override",
+    "after-restore hook metrics-sampler",  # the metrics stage's, composed before the cache
     "after-restore hook reseed-inference-ids",
-    "after-restore hook prediction-cache",
+    "after-restore hook prediction-cache",  # registered when the dataplane is composed
     "after-restore hook reseed-random",
     "after-restore hook forget-aws-sessions",
     "after-restore hook warm-models",

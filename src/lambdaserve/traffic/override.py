@@ -54,6 +54,7 @@ class ParameterOverride:
         self._expires = float("-inf")
         self._reading = threading.Lock()
         self.reads = 0  # completed reads, successful or not
+        self._failing = False
 
     def start(self) -> None:
         """Begin the first read now (at init), so it lands before or soon after traffic."""
@@ -96,12 +97,18 @@ class ParameterOverride:
         except Exception as exc:
             if type(exc).__name__ == "ParameterNotFound":
                 return NO_OVERRIDE
-            logger.error(
+            # Logged when reads start failing, not once per TTL while they keep failing.
+            log = logger.debug if self._failing else logger.error
+            self._failing = True
+            log(
                 "traffic override %s unreadable, keeping the previous policy: %s",
                 self.parameter,
                 exc,
             )
             return previous
+        if self._failing:
+            self._failing = False
+            logger.warning("traffic override %s readable again", self.parameter)
         try:
             return json.loads(raw)
         except ValueError:

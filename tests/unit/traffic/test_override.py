@@ -94,6 +94,11 @@ def test_unreadable_parameter_keeps_the_last_value_and_logs(
     clock.now += 1
     assert override.current() == {"split": {"2": 100}}
     assert calls["n"] == 2  # a failure waits out the TTL too: no retry storm
+    caplog.clear()
+    clock.now += 5
+    with caplog.at_level(logging.ERROR, "lambdaserve.traffic"):
+        assert override.current() == {"split": {"2": 100}}
+    assert calls["n"] == 3 and caplog.text == ""  # still failing: logged once, not per TTL
 
 
 def test_no_credentials_is_logged_not_raised(
