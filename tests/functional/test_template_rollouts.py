@@ -75,9 +75,9 @@ def test_every_model_function_deploys_as_a_canary_with_its_alarms_and_the_hook(
         assert preference["Hooks"] == {"PreTraffic": {"Ref": "PreTrafficFunction"}}
         alarms = [a["Ref"] for a in preference["Alarms"]]
         assert alarms == [
-            f"{prefix}ErrorRateAlarm",
-            f"{prefix}LatencyAlarm",
-            f"{prefix}QualityAlarm",
+            f"{prefix}CanaryErrorRateAlarm",
+            f"{prefix}CanaryLatencyAlarm",
+            f"{prefix}CanaryQualityAlarm",
         ]
         for alarm in alarms:
             body = template["Resources"][alarm]
@@ -92,7 +92,7 @@ def test_alarms_watch_5xx_rate_p99_latency_of_the_new_version_and_model_quality(
     resources = template["Resources"]
     for logical_id, (model, _) in model_functions(template).items():
         prefix = logical_id.removesuffix("Function")
-        rate = resources[f"{prefix}ErrorRateAlarm"]["Properties"]
+        rate = resources[f"{prefix}CanaryErrorRateAlarm"]["Properties"]
         stats = {m["Id"]: m.get("MetricStat", {}).get("Metric") for m in rate["Metrics"]}
         assert stats["requests"]["MetricName"] == "Requests"
         assert stats["server"]["MetricName"] == "Errors5xx"
@@ -102,13 +102,13 @@ def test_alarms_watch_5xx_rate_p99_latency_of_the_new_version_and_model_quality(
         assert stats["crashes"]["Namespace"] == "AWS/Lambda"
         assert rate["Threshold"] == {"Ref": "ErrorRateAlarmPercent"}
 
-        latency = resources[f"{prefix}LatencyAlarm"]["Properties"]
+        latency = resources[f"{prefix}CanaryLatencyAlarm"]["Properties"]
         assert latency["ExtendedStatistic"] == "p99"
         dims = {d["Name"]: d["Value"] for d in latency["Dimensions"]}
         assert dims["ExecutedVersion"] == {"Fn::GetAtt": [logical_id, "Version.Version"]}
         assert dims["Resource"] == {"Fn::Sub": f"${{{logical_id}}}:live"}
 
-        quality = resources[f"{prefix}QualityAlarm"]["Properties"]
+        quality = resources[f"{prefix}CanaryQualityAlarm"]["Properties"]
         assert quality["Namespace"] == "lambdaserve"
         assert quality["Dimensions"] == [{"Name": "model", "Value": model}]
         manifest = repository.manifest(model, repository.resolve(model))
@@ -174,7 +174,7 @@ def test_translated_aliases_shift_through_codedeploy_with_the_hook_and_alarms(
         group = translated[f"{logical_id}DeploymentGroup"]["Properties"]
         assert group["AlarmConfiguration"]["Enabled"] is True
         assert group["AlarmConfiguration"]["Alarms"] == [
-            {"Name": {"Ref": f"{prefix}{kind}Alarm"}}
+            {"Name": {"Ref": f"{prefix}Canary{kind}Alarm"}}
             for kind in ("ErrorRate", "Latency", "Quality")
         ]
         assert group["AutoRollbackConfiguration"]["Enabled"] is True
