@@ -99,9 +99,6 @@ def _check_model(repo: ModelRepository, name: str, report: Report) -> None:
 
 def _check_wiring(tpl: wiring.Template, names: list[str], report: Report) -> None:
     functions = tpl.model_functions()
-    index = tpl.index_function()
-    index_map = tpl.index_map()
-    policies = _index_policy_text(tpl, index)
     for name in names:
         logical_id = functions.get(name)
         if logical_id is None:
@@ -114,27 +111,39 @@ def _check_wiring(tpl: wiring.Template, names: list[str], report: Report) -> Non
         missing = sorted(f"{m} {p}" for m, p in wanted - tpl.routes(logical_id))
         if missing:
             report.problems.append(f"{logical_id}: missing routes {', '.join(missing)}")
-        if index is not None:
-            target = index_map.get(name, "")
-            if not re.search(rf"\$\{{{re.escape(logical_id)}[}}.]", target):
-                report.problems.append(
-                    f"{index}: {wiring.INDEX_ENV} does not forward {name!r} to {logical_id}"
-                )
-            if not naming.token_pattern(logical_id).search(policies):
-                report.problems.append(f"{index}: no invoke policy for {logical_id}")
     for name, logical_id in functions.items():
         if name not in names:
             report.problems.append(f"{logical_id}: serves {name!r}, which is not in the repository")
+    for index in tpl.index_functions():
+        _check_model_map(tpl, index, functions, names, report)
+
+
+def _check_model_map(
+    tpl: wiring.Template,
+    index: str,
+    functions: dict[str, str],
+    names: list[str],
+    report: Report,
+) -> None:
+    """A function with a model map (index, PreTraffic hook) names each model's function
+    and may invoke it."""
+    index_map = tpl.index_map(index)
+    props = tpl.doc["Resources"][index].get("Properties") or {}
+    policies = " ".join(wiring._strings(props.get("Policies") or []))
+    for name in names:
+        logical_id = functions.get(name)
+        if logical_id is None:
+            continue
+        target = index_map.get(name, "")
+        if not re.search(rf"\$\{{{re.escape(logical_id)}[}}.]", target):
+            report.problems.append(
+                f"{index}: {wiring.INDEX_ENV} does not map {name!r} to {logical_id}"
+            )
+        if not naming.token_pattern(logical_id).search(policies):
+            report.problems.append(f"{index}: no invoke policy for {logical_id}")
     stale = sorted(set(index_map) - set(names))
     if stale:
         report.problems.append(f"{index}: {wiring.INDEX_ENV} names missing models {stale}")
-
-
-def _index_policy_text(tpl: wiring.Template, index: str | None) -> str:
-    if index is None:
-        return ""
-    props = tpl.doc["Resources"][index].get("Properties") or {}
-    return " ".join(wiring._strings(props.get("Policies") or []))
 
 
 def dir_bytes(path: Path) -> int:

@@ -4,8 +4,9 @@ ruamel.yaml reads the template (structure and line numbers); the edits are splic
 the original text: a whole-file ruamel round-trip would rewrite flow mappings and drop a
 comment of ours. A new model copies an existing model's block (routes, memory, and
 whatever else that model has: alias, alarms, per-model parameters and conditions, found
-by the model's CamelCase token in their logical ids), and joins the index function's
-forwarding map and its invoke policies, both copied from the same model's entries.
+by the model's CamelCase token in their logical ids), and joins every model map (the index's
+forwarding, the PreTraffic hook's replays) and its invoke policies, copied from the same
+model's entries.
 """
 
 from __future__ import annotations
@@ -132,17 +133,17 @@ class Template:
                 found[name] = str(logical_id)
         return found
 
-    def index_function(self) -> str | None:
-        for logical_id, resource in self.doc["Resources"].items():
-            if INDEX_ENV in self._variables(resource):
-                return str(logical_id)
-        return None
+    def index_functions(self) -> list[str]:
+        """Functions that carry a model -> function map (the index's forwarding, the canary
+        PreTraffic hook's replays): each gains and loses a model's entry with its function."""
+        return [
+            str(logical_id)
+            for logical_id, resource in self.doc["Resources"].items()
+            if INDEX_ENV in self._variables(resource)
+        ]
 
-    def index_map(self) -> dict[str, str]:
-        """The index's forwarding map as written: model name -> `${IrisFunction}` etc."""
-        index = self.index_function()
-        if index is None:
-            return {}
+    def index_map(self, index: str) -> dict[str, str]:
+        """A function's model map as written: model name -> `${IrisFunction}` etc."""
         raw = _text(self._variables(self.doc["Resources"][index])[INDEX_ENV]) or "{}"
         try:
             mapping = json.loads(raw)
@@ -360,16 +361,14 @@ def _set_function(resource: Any, name: str, memory: int | None, description: str
 
 
 def _add_to_index(tpl: Template, old_name: str, tokens: Tokens, name: str, new_camel: str) -> None:
-    index = tpl.index_function()
-    if index is None:
-        return
-    variables = tpl.doc["Resources"][index]["Properties"]["Environment"]["Variables"]
-    mapping = tpl.index_map()
-    if old_name in mapping:
-        mapping[name] = tokens.replace(mapping[old_name], new_camel)
-    else:
-        mapping[name] = "${" + naming.function_id(name) + "}"
-    _rewrite_index_map(tpl, variables, mapping)
+    for index in tpl.index_functions():
+        variables = tpl.doc["Resources"][index]["Properties"]["Environment"]["Variables"]
+        mapping = tpl.index_map(index)
+        if old_name in mapping:
+            mapping[name] = tokens.replace(mapping[old_name], new_camel)
+        else:
+            mapping[name] = "${" + naming.function_id(name) + "}"
+        _rewrite_index_map(tpl, variables, mapping)
 
 
 def _last_line(node: Any, line: int) -> int:
@@ -488,7 +487,6 @@ def remove_model(text: str, name: str) -> str:
     if logical_id not in removed["Resources"]:
         removed["Resources"].append(logical_id)
     ids = [i for keys in removed.values() for i in keys]
-    index = tpl.index_function()
     for section, keys in removed.items():
         for key in keys:
             start, stop = tpl.entry_span(section, key)
@@ -496,8 +494,8 @@ def remove_model(text: str, name: str) -> str:
             if start > 0 and not tpl.lines[start - 1].strip():
                 start -= 1
             tpl.replace(start, stop, [])
-    if index is not None:
-        mapping = tpl.index_map()
+    for index in tpl.index_functions():
+        mapping = tpl.index_map(index)
         mapping.pop(name, None)
         variables = tpl.doc["Resources"][index]["Properties"]["Environment"]["Variables"]
         _rewrite_index_map(tpl, variables, mapping)
@@ -517,13 +515,14 @@ def _checked(text: str, name: str, logical_id: str, present: bool) -> str:
     """Re-read the edited text: the model is (or is no longer) wired, routes and index alike."""
     tpl = Template(text)
     functions = tpl.model_functions()
-    index = tpl.index_map()
+    maps = {index: tpl.index_map(index) for index in tpl.index_functions()}
     if present:
         wanted = {(m, p.replace("{m}", name)) for m, p in MODEL_ROUTES}
         if functions.get(name) != logical_id or not wanted <= tpl.routes(logical_id):
             raise ModelKitError(f"internal error: {logical_id} was not wired with its routes")
-        if tpl.index_function() is not None and name not in index:
-            raise ModelKitError(f"internal error: {name!r} missing from {INDEX_ENV}")
-    elif name in functions or name in index:
+        missing = [index for index, mapping in maps.items() if name not in mapping]
+        if missing:
+            raise ModelKitError(f"internal error: {name!r} missing from {missing[0]}'s {INDEX_ENV}")
+    elif name in functions or any(name in mapping for mapping in maps.values()):
         raise ModelKitError(f"internal error: {name!r} is still wired into the template")
     return text

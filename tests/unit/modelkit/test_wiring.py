@@ -29,9 +29,30 @@ def test_adding_keeps_comments_and_only_adds_lines() -> None:
     added = wiring.add_model(TEMPLATE, "fraud", None, "fraud scoring API")
     assert _comments(added) == _comments(TEMPLATE)
     old, new = TEMPLATE.splitlines(), added.splitlines()
-    changed = [line for line in old if line not in new]
-    # Only the index's map line changes in place; everything else is kept, new lines added.
-    assert len(changed) == 1 and "LAMBDASERVE_MODEL_FUNCTIONS" in changed[0]
+    changed = [(n, line) for n, line in enumerate(old) if line not in new]
+    # Only the model maps (the index's, the PreTraffic hook's) change in place; everything
+    # else is kept, new lines added.
+    assert len(changed) == 2
+    assert all("LAMBDASERVE_MODEL_FUNCTIONS" in line for _, line in changed)
+
+
+def test_a_new_model_gets_its_canary_companions_and_the_pretraffic_hook_replays_it(
+    tmp_path: Path,
+) -> None:
+    added = wiring.add_model(TEMPLATE, "fraud", None, "fraud scoring API")
+    for logical_id in (
+        "FraudTrafficOverride:",
+        "FraudCanaryErrorRateAlarm:",
+        "FraudCanaryLatencyAlarm:",
+        "FraudCanaryQualityAlarm:",
+    ):
+        assert f"\n  {logical_id}\n" in added, logical_id
+    path = tmp_path / "template.yaml"
+    path.write_text(added)
+    hook = template.load(path).functions["PreTrafficFunction"]
+    assert '"fraud":"FraudFunction"' in hook.environment["LAMBDASERVE_MODEL_FUNCTIONS"]
+    block = added[added.index("  PreTrafficFunction:") :]
+    assert "LambdaInvokePolicy: {FunctionName: !Ref FraudFunction}" in block.split("\n\n")[0]
 
 
 def test_per_model_parameters_conditions_and_rule_assertions_are_copied() -> None:
