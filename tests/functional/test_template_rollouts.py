@@ -37,23 +37,10 @@ def model_functions(template: Any) -> dict[str, tuple[str, dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def translated(template: Any) -> dict[str, Any]:
-    from samtranslator.translator.transform import transform
-    from samtranslator.yaml_helper import yaml_parse
+    from sam_translate import deployed  # language extensions, then SAM's transform
 
-    document = yaml_parse(TEMPLATE.read_text())
-    for resource in document["Resources"].values():  # what `sam package` does to local paths
-        for key in ("CodeUri", "ContentUri"):
-            if key in resource.get("Properties", {}):
-                resource["Properties"][key] = "s3://bucket/key"
-
-    class NoManagedPolicies:
-        def load(self) -> dict[str, str]:
-            return {}
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        out: dict[str, Any] = transform(document, {}, NoManagedPolicies())
-    return out["Resources"]
+    resources: dict[str, Any] = deployed()["Resources"]
+    return resources
 
 
 def test_deployment_type_is_a_parameter_with_the_three_strategies(template: Any) -> None:
