@@ -127,6 +127,8 @@ def _runtime(
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     from lambdaserve.local.lambda_api import LambdaApiService
+    from lambdaserve.local.services import ServeOptions
+    from lambdaserve.local.stores import open_stores
 
     tpl = _template(args)
     function = tpl.function(args.function)
@@ -139,12 +141,17 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     # Functions that invoke other functions (the index forwarding TF Serving paths) reach
     # them through a local Lambda API, as they would reach Lambda.
     api = LambdaApiService(tpl, "127.0.0.1", 0)
-    runtime = _runtime(args, tpl, console, api.endpoints)
+    # The SSM parameters (traffic overrides) and tables it reads, as `serve` provides them.
+    stores = open_stores(tpl, ServeOptions(stores_port=0))
+    endpoints = {**api.endpoints, **(stores.endpoints if stores else {})}
+    runtime = _runtime(args, tpl, console, endpoints)
     api.start(runtime, console)
     try:
         result = runtime.invoke(function.logical_id, payload)
     finally:
         api.stop()
+        if stores is not None:
+            stores.stop()
         runtime.close()
     sys.stdout.write(result.payload.decode(errors="replace") + "\n")
     sys.stdout.flush()
@@ -162,6 +169,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         lambda_port=args.lambda_port,
         s3_port=args.s3_port,
+        stores_port=args.stores_port,
         s3=not args.no_s3,
     )
     opened: list[services.Service] = []
@@ -265,6 +273,12 @@ def parser() -> argparse.ArgumentParser:
         "--s3-port", type=int, default=3002, help="local S3 port (3002; 0: any free port)"
     )
     serve.add_argument("--no-s3", action="store_true", help="do not start local S3")
+    serve.add_argument(
+        "--stores-port",
+        type=int,
+        default=3005,
+        help="local SSM parameters and DynamoDB tables of the template (3005; 0: any free port)",
+    )
     serve.add_argument(
         "--instances", type=int, default=1, help="max concurrent environments per function (1)"
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import shlex
-import socket
 import threading
 import time
 import uuid
@@ -24,9 +23,9 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-from lambdaserve.local.errors import LocalError
 from lambdaserve.local.runtime import LocalLambda
 from lambdaserve.local.samples import Sample, shown_path
+from lambdaserve.local.server import check_port
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import S3Trigger, Template
 from lambdaserve.observability.local_capture import CaptureShipper
@@ -75,30 +74,13 @@ def s3_event(
     }
 
 
-def _check_port(host: str, port: int) -> None:
-    """ThreadedMotoServer would wait forever on a busy port: find out first."""
-    if port == 0:
-        return
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        probe.bind((host, port))
-    except OSError:
-        raise LocalError(
-            f"port {port} on {host} is already in use, so local S3 cannot start; "
-            "pick another with --s3-port PORT (0: any free port)"
-        ) from None
-    finally:
-        probe.close()
-
-
 class LocalS3:
     """moto's S3 server with the template's buckets, and the notifier feeding the triggers."""
 
     def __init__(self, template: Template, host: str = "127.0.0.1", port: int = 0) -> None:
         from moto.server import ThreadedMotoServer  # dev-only, heavy: imported on use
 
-        _check_port(host, port)
+        check_port(host, port, "local S3", "--s3-port")
         # werkzeug logs every request; the notifier alone polls twice a second.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.template = template

@@ -49,6 +49,13 @@ def bind(
         raise LocalError(f"cannot listen on {host}:{port} for the {what}: {exc.strerror}") from None
 
 
+def check_port(host: str, port: int, what: str, flag: str) -> None:
+    """For servers that bind themselves (moto's ThreadedMotoServer would wait forever on a
+    busy port): find out first, with the same message as `bind`."""
+    if port != 0:
+        bind(host, port, what=what, flag=flag).server_close()
+
+
 def url(server: LocalServer) -> str:
     host, port = server.server_address[:2]
     return f"http://{host!s}:{port}"

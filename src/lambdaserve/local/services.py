@@ -27,6 +27,7 @@ class ServeOptions:
     port: int = 3000  # HTTP API
     lambda_port: int = 3001
     s3_port: int = 3002
+    stores_port: int = 3005  # SSM parameters and DynamoDB tables
     s3: bool = True
 
 
@@ -75,7 +76,7 @@ def open_all(template: Template, options: ServeOptions) -> Iterator[Service]:
 
 
 # The registered services, in banner order (imported for their @service side effect).
-from lambdaserve.local import gateway, lambda_api, s3  # noqa: E402
+from lambdaserve.local import gateway, lambda_api, s3, stores  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -88,4 +89,5 @@ __all__ = [
     "open_all",
     "s3",
     "service",
+    "stores",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 from lambdaserve.local import services, template
 
 ROOT = Path(__file__).resolve().parents[3]
-FREE = services.ServeOptions(port=0, lambda_port=0, s3_port=0)
+FREE = services.ServeOptions(port=0, lambda_port=0, s3_port=0, stores_port=0)
 
 
 def test_registered_in_banner_order() -> None:
@@ -22,9 +22,14 @@ def test_the_real_template_needs_every_service() -> None:
             "HttpApiService",
             "LambdaApiService",
             "S3Service",
+            "StoresService",  # the traffic overrides' SSM parameters
         ]
         endpoints = {k: v for s in opened for k, v in s.endpoints.items()}
-        assert set(endpoints) == {"AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_S3"}
+        assert set(endpoints) == {
+            "AWS_ENDPOINT_URL_LAMBDA",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_ENDPOINT_URL_SSM",
+        }
         assert all(v.startswith("http://127.0.0.1:") for v in endpoints.values())
     finally:
         for service in opened:

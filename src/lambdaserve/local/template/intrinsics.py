@@ -17,6 +17,8 @@ from lambdaserve.local.errors import LocalError
 FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
 BUCKET = "AWS::S3::Bucket"
+SSM_PARAMETER = "AWS::SSM::Parameter"
+TABLE = "AWS::DynamoDB::Table"
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 

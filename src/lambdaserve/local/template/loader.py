@@ -1,5 +1,6 @@
 """Template file -> Template: each function's properties with Globals merged and intrinsics
-resolved, layers and buckets by logical id, directories made absolute."""
+resolved, layers, buckets, SSM parameters and DynamoDB tables (those whose Condition holds)
+by logical id, directories made absolute."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from lambdaserve.local.template.intrinsics import (
     DEFAULT_REGION,
     FUNCTION,
     LAYER,
+    SSM_PARAMETER,
+    TABLE,
     Resolver,
 )
 from lambdaserve.local.template.model import (
@@ -22,6 +25,7 @@ from lambdaserve.local.template.model import (
     DEFAULT_TIMEOUT,
     Function,
     Layer,
+    Table,
     Template,
 )
 from lambdaserve.local.template.sources import parse_events
@@ -98,10 +102,15 @@ def load(
     functions: dict[str, Function] = {}
     layers: dict[str, Layer] = {}
     buckets: dict[str, str] = {}
+    ssm_parameters: dict[str, str] = {}
+    tables: dict[str, Table] = {}
     for logical_id, resource in doc["Resources"].items():
         if not isinstance(resource, dict):
             raise LocalError(f"{path}: resource {logical_id} is not a mapping")
         kind = resource.get("Type")
+        condition = resource.get("Condition")
+        if isinstance(condition, str) and not resolver.condition(condition, logical_id):
+            continue  # not created in this configuration (and no function may name it)
         if kind == FUNCTION:
             functions[logical_id] = _function(logical_id, resource, globals_, base, resolver)
         elif kind == LAYER:
@@ -113,8 +122,40 @@ def load(
             layers[logical_id] = Layer(logical_id, (base / uri).resolve(), method)
         elif kind == BUCKET:
             buckets[logical_id] = resolver.bucket_name(logical_id)
+        elif kind == SSM_PARAMETER:
+            name, value = _ssm_parameter(logical_id, resource, resolver)
+            ssm_parameters[name] = value
+        elif kind == TABLE:
+            table = _table(logical_id, resource, resolver)
+            tables[table.name] = table
     for function in functions.values():
         for layer in function.layers:
             if layer not in layers:
                 raise LocalError(f"{function.logical_id}: layer {layer} is not in the template")
-    return Template(path.resolve(), functions, layers, buckets, region)
+    return Template(path.resolve(), functions, layers, buckets, region, ssm_parameters, tables)
+
+
+def _ssm_parameter(
+    logical_id: str, resource: Mapping[str, Any], resolver: Resolver
+) -> tuple[str, str]:
+    props = resolver.resolve(resource.get("Properties") or {}, f"{logical_id}.Properties")
+    name, value = props.get("Name"), props.get("Value")
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise LocalError(f"{logical_id}: an SSM parameter needs a Name and a string Value locally")
+    return name, value
+
+
+def _table(logical_id: str, resource: Mapping[str, Any], resolver: Resolver) -> Table:
+    props = resolver.resolve(resource.get("Properties") or {}, f"{logical_id}.Properties")
+    keys, attributes = props.get("KeySchema"), props.get("AttributeDefinitions")
+    if not isinstance(keys, list) or not isinstance(attributes, list):
+        raise LocalError(f"{logical_id}: a table needs KeySchema and AttributeDefinitions")
+    ttl = props.get("TimeToLiveSpecification") or {}
+    name = props.get("TableName") or resolver.ref(logical_id, logical_id)
+    return Table(
+        logical_id,
+        str(name),
+        tuple(keys),
+        tuple(attributes),
+        ttl.get("AttributeName") if ttl.get("Enabled") in (True, "true") else None,
+    )

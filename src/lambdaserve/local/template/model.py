@@ -1,4 +1,5 @@
-"""A template as the local runtime uses it: functions, layers and buckets, resolved locally."""
+"""A template as the local runtime uses it: functions, layers, buckets, SSM parameters and
+DynamoDB tables, resolved locally."""
 
 from __future__ import annotations
 
@@ -67,12 +68,25 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A DynamoDB table whose Condition holds: what creating it locally needs."""
+
+    logical_id: str
+    name: str
+    key_schema: tuple[Mapping[str, str], ...]
+    attributes: tuple[Mapping[str, str], ...]
+    ttl_attribute: str | None = None
+
+
+@dataclass(frozen=True)
 class Template:
     path: Path
     functions: Mapping[str, Function]
     layers: Mapping[str, Layer]
     buckets: Mapping[str, str]  # logical id -> local bucket name
     region: str = DEFAULT_REGION
+    ssm_parameters: Mapping[str, str] = field(default_factory=dict)  # name -> initial value
+    tables: Mapping[str, Table] = field(default_factory=dict)  # local name -> its schema
 
     def function(self, logical_id: str) -> Function:
         try:

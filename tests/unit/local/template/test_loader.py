@@ -112,3 +112,30 @@ def test_snap_start_follows_the_resolved_apply_on() -> None:
     assert on.function("IrisFunction").snap_start
     assert not off.function("IrisFunction").snap_start
     assert not on.function("IndexFunction").snap_start  # no SnapStart property
+
+
+def test_ssm_parameters_and_tables_follow_their_conditions() -> None:
+    default = template.load(ROOT / "template.yaml")
+    assert default.ssm_parameters["/lambdaserve/lambdaserve/iris/traffic"] == "{}"
+    assert default.tables == {}  # SharedCache and feedback are off by default
+    on = template.load(
+        ROOT / "template.yaml", parameters={"SharedCache": "Enabled", "FeedbackEnabled": "true"}
+    )
+    cache = on.tables["PredictionCacheTable"]
+    assert cache.key_schema == ({"AttributeName": "key", "KeyType": "HASH"},)
+    assert cache.attributes == ({"AttributeName": "key", "AttributeType": "B"},)
+    assert cache.ttl_attribute == "expires_at"
+    # The functions name the same tables the local stores create.
+    iris = on.function("IrisFunction").environment
+    assert iris["LAMBDASERVE_CACHE_TABLE"] in on.tables
+    assert iris["LAMBDASERVE_FEEDBACK_TABLE"] in on.tables
+
+
+def test_a_parameter_without_a_string_value_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Resources:\n  Knob:\n    Type: AWS::SSM::Parameter\n"
+        "    Properties: {Name: /x, Type: String}\n"
+    )
+    with pytest.raises(LocalError, match="Knob: an SSM parameter needs a Name and a string Value"):
+        template.load(path)
