@@ -101,6 +101,8 @@ class Settings:
     # record (privacy: full | hash | drop; hash needs the salt); the feedback table (empty:
     # feedback off), how long its predictions live, and the bound on its write per request.
     metrics: bool = True
+    # X-Ray subsegments per request and batch step (Powertools Tracer; costs cold start).
+    tracing: bool = False
     capture_percent: float = 0.0
     capture_privacy: str = "full"
     capture_salt: str = field(default="", repr=False)
@@ -137,6 +139,7 @@ class Settings:
             cache_table=os.environ.get("LAMBDASERVE_CACHE_TABLE", "").strip(),
             cache_table_timeout_ms=_int("LAMBDASERVE_CACHE_TABLE_TIMEOUT_MS", 100),
             metrics=_flag("LAMBDASERVE_METRICS", True),
+            tracing=_flag("LAMBDASERVE_TRACING", False),
             capture_percent=_float("LAMBDASERVE_CAPTURE_PERCENT", 0.0),
             capture_privacy=os.environ.get("LAMBDASERVE_CAPTURE_PRIVACY", "").strip() or "full",
             capture_salt=os.environ.get("LAMBDASERVE_CAPTURE_SALT", ""),

@@ -39,6 +39,7 @@ from lambdaserve.batch.summary import FAILED, SKIPPED, SUCCEEDED, Summary
 from lambdaserve.batch.summary_store import SummaryStore
 from lambdaserve.dataplane import DataPlane, RequestContext, Selection
 from lambdaserve.errors import LambdaserveError
+from lambdaserve.observability.tracing import SPANS_NOTE, SpanLog
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,9 @@ class BatchJob:
             return self._skip(summary, gone)
         summary.etag, summary.version_id, summary.size = source.etag, source.version_id, source.size
         try:
-            pipeline.run(source, sink, summary.rows, lambda: self._check_deadline(summary))
+            spans = SpanLog()  # the job's steps, as subsegments when tracing is on
+            ctx.note(SPANS_NOTE, spans)
+            pipeline.run(source, sink, summary.rows, lambda: self._check_deadline(summary), spans)
             # Asked last, just before publishing: the window for a newer upload to slip in
             # unseen is as short as it can be.
             replaced = source.replaced_since()

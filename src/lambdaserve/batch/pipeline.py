@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from time import perf_counter
 from typing import Generic, TypeVar
 
 import numpy as np
@@ -32,6 +33,7 @@ from lambdaserve.batch.sink import Sink
 from lambdaserve.batch.source import Source
 from lambdaserve.batch.stream import lines_blocks
 from lambdaserve.batch.summary import RowCounts
+from lambdaserve.observability.tracing import SpanLog
 from lambdaserve.repository import ModelManifest
 
 Prepared = TypeVar("Prepared")
@@ -68,15 +70,18 @@ class BlockPipeline:
         sink: Sink,
         counts: RowCounts,
         before_block: Callable[[], None] = lambda: None,
+        spans: SpanLog | None = None,
     ) -> None:
         """Everything `source` yields, predicted and written to `sink` in input order.
 
         `before_block` may stop the run by raising (e.g. a deadline). Raises
-        UnreadableInput if the input cannot be read at all.
+        UnreadableInput if the input cannot be read at all. `spans` gets one read, parse,
+        predict and write span per chunk or block (tracing; a few clock reads per block).
         """
         cfg = self.config
+        spans = spans or SpanLog(limit=0)
         blocks = lines_blocks(
-            source.chunks(),
+            _timed(source.chunks(), spans),
             cfg.block_bytes,
             quoted=source.format is Format.CSV,
             max_block_bytes=cfg.max_block_bytes,
@@ -99,7 +104,7 @@ class BlockPipeline:
             first = Block(rest, first.first_line + 1)
         if source.header is None:  # the output's header goes where the input's was
             sink.write(fmt.writer.header(), 0, ())
-        self._stream(fmt, _chain(first, blocks), sink, counts, before_block)
+        self._stream(fmt, _chain(first, blocks), sink, counts, before_block, spans)
 
     def _stream(
         self,
@@ -108,20 +113,27 @@ class BlockPipeline:
         sink: Sink,
         counts: RowCounts,
         before_block: Callable[[], None],
+        spans: SpanLog,
     ) -> None:
         reader, writer = fmt.reader, fmt.writer
         format_here = reader.parses_elsewhere
         predict = self.predict
 
         def score(prepared: Prepared) -> Scored[Passthrough]:
+            started = perf_counter()
             parsed = reader.finish(prepared)
             if not parsed.rows:
                 return Scored(parsed, b"")
+            parsed_at = perf_counter()
             outputs = predict(parsed.features)
+            predicted_at = perf_counter()
+            spans.record("parse", started, parsed_at)
+            spans.record("predict", parsed_at, predicted_at)
             return Scored(parsed, outputs if format_here else writer.rows(parsed, outputs))
 
         def write(done: Future[Scored[Passthrough]]) -> None:
             scored = done.result()
+            started = perf_counter()
             parsed, result = scored.parsed, scored.result
             lines = result if isinstance(result, bytes) else writer.rows(parsed, result)
             counts.predicted += parsed.rows
@@ -129,13 +141,17 @@ class BlockPipeline:
             counts.read += parsed.rows + len(parsed.errors)
             counts.blank_lines += parsed.blank_lines
             sink.write(lines, parsed.rows, parsed.errors)
+            spans.record("write", started, perf_counter())
 
         pending: deque[Future[Scored[Passthrough]]] = deque()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict") as pool:
             try:
                 for block in blocks:
                     before_block()
-                    pending.append(pool.submit(score, reader.prepare(block)))
+                    started = perf_counter()
+                    prepared = reader.prepare(block)
+                    spans.record("parse", started, perf_counter())
+                    pending.append(pool.submit(score, prepared))
                     while len(pending) > self.config.read_ahead or (pending and pending[0].done()):
                         write(pending.popleft())
                 while pending:
@@ -143,6 +159,17 @@ class BlockPipeline:
             finally:
                 for future in pending:
                     future.cancel()
+
+
+def _timed(chunks: Iterator[bytes], spans: SpanLog) -> Iterator[bytes]:
+    """The source's chunks, each read a `read` span."""
+    while True:
+        started = perf_counter()
+        chunk = next(chunks, None)
+        if chunk is None:
+            return
+        spans.record("read", started, perf_counter())
+        yield chunk
 
 
 def _chain(first: Block, rest: Iterator[Block]) -> Iterator[Block]:

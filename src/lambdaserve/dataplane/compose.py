@@ -55,6 +55,10 @@ def stages(settings: Settings, plane: DataPlane, traffic: Rollout | None = None)
     if settings.metrics and settings.model_name:
         # Outermost: it sees every answer, a cache hit included (README, Observability).
         found.append(metrics_stage(settings))
+    if settings.tracing:
+        from lambdaserve.observability.tracing import TracingStage, powertools_tracing
+
+        found.append(TracingStage(powertools_tracing()))  # only finishes: no request-path cost
     found.append(cache_stage(settings))
     if traffic is not None and traffic.shadow is not None:
         found.append(traffic.shadow)
