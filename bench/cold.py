@@ -57,7 +57,7 @@ def run_once(subject: Subject) -> dict[str, float]:
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{subject.key} probe failed: {proc.stderr[-2000:]}")
-    t = json.loads(proc.stdout.strip().splitlines()[-1])
+    t = _probe_timings(proc.stdout)
     if t["status"] != 200:
         raise RuntimeError(f"{subject.key} first response was {t['status']}")
     return {
@@ -66,6 +66,19 @@ def run_once(subject: Subject) -> dict[str, float]:
         "init_ms": (t["init_end"] - t["init_start"]) * 1e3,
         "first_invoke_ms": (t["response"] - t["invoke_start"]) * 1e3,
     }
+
+
+def _probe_timings(stdout: str) -> dict[str, Any]:
+    """The probe's own line: the function's background threads (e.g. the traffic
+    override's first read) may log after it."""
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            found = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(found, dict) and "response" in found and "init_start" in found:
+            return found
+    raise RuntimeError(f"the probe printed no timings: {stdout[-2000:]}")
 
 
 def import_breakdown(subject: Subject, top: int = 8) -> list[tuple[str, float]]:
