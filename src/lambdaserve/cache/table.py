@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from lambdaserve import aws_clients
 from lambdaserve.cache.key import CacheKey, digest
 from lambdaserve.cache.serialize import pack, unpack
 
@@ -32,15 +33,7 @@ _ITEM_OVERHEAD = len(KEY_ATTRIBUTE) + len(VALUE_ATTRIBUTE) + len(TTL_ATTRIBUTE) 
 
 def dynamodb_client(timeout_seconds: float) -> Any:
     """A client that tries once and gives up fast; boto3 is imported only when enabled."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=timeout_seconds,
-        read_timeout=timeout_seconds,
-        retries={"total_max_attempts": 1, "mode": "standard"},
-    )
-    return boto3.client("dynamodb", config=config)
+    return aws_clients.bounded("dynamodb", timeout_seconds)
 
 
 class SharedTable:

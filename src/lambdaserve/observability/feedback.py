@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from lambdaserve import aws_clients
 from lambdaserve.errors import InvalidInput, LambdaserveError, ModelNotFound
 from lambdaserve.observability import emf, names
 
@@ -74,19 +75,9 @@ ClientFactory = Callable[[float | None], Any]
 
 def _dynamodb_client(timeout_seconds: float | None) -> Any:
     """A DynamoDB client; with a timeout: one attempt, bounded connect and read."""
-    import boto3
-    from botocore.config import Config
-
     if timeout_seconds is None:
-        config = Config(retries={"total_max_attempts": 3, "mode": "standard"})
-    else:
-        config = Config(
-            connect_timeout=timeout_seconds,
-            read_timeout=timeout_seconds,
-            retries={"total_max_attempts": 1, "mode": "standard"},
-            tcp_keepalive=True,
-        )
-    return boto3.client("dynamodb", config=config)
+        return aws_clients.patient("dynamodb")
+    return aws_clients.bounded("dynamodb", timeout_seconds)
 
 
 class PredictionStore:

@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lambdaserve import aws_clients
+
 logger = logging.getLogger("lambdaserve.traffic")
 
 Clock = Callable[[], float]
@@ -117,8 +119,5 @@ class ParameterOverride:
 
 
 def _ssm_client() -> Any:
-    import boto3  # in Lambda's runtime; imported only when an override is configured
-    from botocore.config import Config
-
-    config = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})
-    return boto3.client("ssm", config=config)
+    """In Lambda's runtime; boto3 is imported only when an override is configured."""
+    return aws_clients.bounded("ssm", 1.0)
