@@ -9,21 +9,7 @@ import pytest
 from lambdaserve.local import template
 from lambdaserve.local.errors import LocalError
 
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "template.yaml"
-    path.write_text(text)
-    return path
-
-
-FUNCTION = """
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      CodeUri: .
-      Handler: app.handler
-"""
+from .texts import FUNCTION, write
 
 
 def test_conditions_joins_and_stack_name_from_samconfig(tmp_path: Path) -> None:

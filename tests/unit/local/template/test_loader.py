@@ -9,6 +9,8 @@ import pytest
 from lambdaserve.local import template
 from lambdaserve.local.errors import LocalError
 
+from .texts import FUNCTION, write
+
 ROOT = Path(__file__).resolve().parents[4]
 
 
@@ -71,22 +73,6 @@ def test_small_template_parameters_subs_and_list_globals(
 def test_parameter_overrides(project: Path) -> None:
     loaded = template.load(project, parameters={"Greeting": "bonjour"})
     assert loaded.function("Echo").environment["GREETING"] == "bonjour"
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "template.yaml"
-    path.write_text(text)
-    return path
-
-
-FUNCTION = """
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      CodeUri: .
-      Handler: app.handler
-"""
 
 
 def test_unresolvable_things_are_named(tmp_path: Path) -> None:

@@ -6,21 +6,7 @@ from pathlib import Path
 
 from lambdaserve.local import template
 
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "template.yaml"
-    path.write_text(text)
-    return path
-
-
-FUNCTION = """
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      CodeUri: .
-      Handler: app.handler
-"""
+from ..texts import FUNCTION, write
 
 
 def test_default_route_without_path(tmp_path: Path) -> None:

@@ -9,21 +9,7 @@ import pytest
 from lambdaserve.local import template
 from lambdaserve.local.errors import LocalError
 
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "template.yaml"
-    path.write_text(text)
-    return path
-
-
-FUNCTION = """
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      Runtime: python3.12
-      CodeUri: .
-      Handler: app.handler
-"""
+from ..texts import FUNCTION, write
 
 
 def test_s3_trigger_filters_and_local_bucket_name(tmp_path: Path) -> None:
