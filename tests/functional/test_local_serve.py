@@ -66,7 +66,8 @@ def _read_banner(stream: IO[str], lines: list[str], done: threading.Event) -> No
 
 def start(cwd: Path, log: Path, *extra: str) -> Served:
     port, lambda_port = free_port(), free_port()
-    args = ["serve", "--port", str(port), "--lambda-port", str(lambda_port), "--s3-port", "0"]
+    args = ["serve", "--port", str(port), "--lambda-port", str(lambda_port)]
+    args += ["--s3-port", "0", "--stores-port", "0"]
     process = subprocess.Popen(
         [sys.executable, "-m", "lambdaserve.cli", *args, *extra],
         cwd=cwd,
@@ -102,7 +103,7 @@ def children(pid: int) -> list[int]:
 
 def stop(served: Served, sig: int = signal.SIGINT) -> int:
     served.process.send_signal(sig)
-    return served.process.wait(timeout=60)
+    return served.process.wait(timeout=120)  # every function process, two moto servers
 
 
 @pytest.fixture(scope="module")
