@@ -13,13 +13,16 @@ digest of the model file: a version re-published with different weights misses.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 
 from lambdaserve.cache.key import canonical_inputs, request_key
 from lambdaserve.cache.lru import LruCache
 from lambdaserve.cache.table import SharedTable
 from lambdaserve.dataplane.context import RequestContext, Selection
 from lambdaserve.dataplane.stages import Next
+from lambdaserve.errors import LambdaserveError
 from lambdaserve.inference import InferenceRequest, InferenceResponse
+from lambdaserve.repository import ModelManifest
 
 HEADER = "x-cache"
 HIT, MISS, BYPASS = "hit", "miss", "bypass"
@@ -83,13 +86,31 @@ class CacheStage:
         if self.table is not None:
             self.table.refresh()
 
+    def digest_models(
+        self, name: str, versions: Iterable[str], manifest: Callable[[str, str], ModelManifest]
+    ) -> None:
+        """Digest the model files now (at init), not on a version's first request: a large
+        model's file would cost that request its whole read. Only the shared table needs
+        them. A version that cannot be read is skipped: it is not ready, and its requests
+        are refused before they reach the cache."""
+        if self.table is None:
+            return
+        for version in versions:
+            try:
+                self._digest(manifest(name, version))
+            except (OSError, LambdaserveError):
+                continue
+
     def _version_key(self, selection: Selection) -> str:
         if self.table is None:
             return selection.version  # one container never sees two files for one version
-        key = (selection.manifest.name, selection.version)
-        digest = self._model_digests.get(key)
-        if digest is None:
-            with selection.manifest.onnx_path.open("rb") as f:
-                digest = hashlib.file_digest(f, "blake2b").hexdigest()[:32]
-            digest = self._model_digests[key] = f"{selection.version}:{digest}"
-        return digest
+        digest = self._model_digests.get((selection.manifest.name, selection.version))
+        return digest if digest is not None else self._digest(selection.manifest)
+
+    def _digest(self, manifest: ModelManifest) -> str:
+        with manifest.onnx_path.open("rb") as f:
+            digest = hashlib.file_digest(f, "blake2b").hexdigest()[:32]
+        found = self._model_digests[(manifest.name, manifest.version)] = (
+            f"{manifest.version}:{digest}"
+        )
+        return found

@@ -32,7 +32,7 @@ def selector(settings: Settings, plane: DataPlane, traffic: Rollout | None = Non
     return traffic.selector if traffic is not None else PathSelector(plane.resolve)
 
 
-def cache_stage(settings: Settings) -> CacheStage:
+def cache_stage(settings: Settings, plane: DataPlane | None = None) -> CacheStage:
     """The LRU (on by default), then the shared table when one is named."""
     lru = None
     if settings.cache_entries > 0 and settings.cache_bytes > 0:
@@ -44,6 +44,9 @@ def cache_stage(settings: Settings) -> CacheStage:
             settings.cache_table, settings.cache_ttl_seconds, partial(dynamodb_client, timeout)
         )
     stage = CacheStage(lru, table)
+    if table is not None and plane is not None and settings.model_name:
+        name = settings.model_name
+        stage.digest_models(name, plane.versions(name), plane.repository.manifest)
     snapstart.after_restore("prediction-cache", stage.after_restore)
     return stage
 
@@ -59,7 +62,7 @@ def stages(settings: Settings, plane: DataPlane, traffic: Rollout | None = None)
         from lambdaserve.observability.tracing import TracingStage, powertools_tracing
 
         found.append(TracingStage(powertools_tracing()))  # only finishes: no request-path cost
-    found.append(cache_stage(settings))
+    found.append(cache_stage(settings, plane))
     if traffic is not None and traffic.shadow is not None:
         found.append(traffic.shadow)
     return found

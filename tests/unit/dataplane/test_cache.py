@@ -174,3 +174,25 @@ def test_a_failing_table_costs_nothing_but_the_hit(table_client: Any) -> None:
     answers = [infer(plane) for _ in range(3)]
     assert [state for _, state in answers] == ["miss"] * 3
     assert model.calls == 3
+
+
+def test_model_files_are_digested_at_init_when_the_table_is_on(
+    table_client: Any, tmp_path: Any
+) -> None:
+    import dataclasses
+    import shutil
+
+    from lambdaserve.dataplane.compose import create_dataplane
+    from lambdaserve.settings import Settings
+
+    repository = tmp_path / "models"
+    shutil.copytree(SOURCE_MODEL_REPOSITORY / "breast_cancer", repository / "breast_cancer")
+    (repository / "breast_cancer" / "1" / "model.onnx").unlink()  # a broken version
+    settings = dataclasses.replace(
+        Settings(repository, "breast_cancer"), cache_table="cache", metrics=False
+    )
+    plane = create_dataplane(settings, served=["breast_cancer"])
+    (stage,) = [s for s in plane.stages if isinstance(s, CacheStage)]
+    # Before any request: version 2's digest is known, the broken version 1 is skipped.
+    assert set(stage._model_digests) == {("breast_cancer", "2")}
+    assert stage._model_digests[("breast_cancer", "2")].startswith("2:")
