@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,17 @@ settings.load_profile("lambdaserve")
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "layers" / "models"
+
+
+@pytest.fixture
+def lambda_event_loop() -> Iterator[None]:
+    """Mangum runs the app on the thread's current event loop, as in Lambda's main thread;
+    a test that ran before may have closed or cleared it (TestClient, asyncio.run)."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.close()
+    asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 @pytest.fixture(scope="session")

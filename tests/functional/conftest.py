@@ -7,6 +7,11 @@ import pytest
 from lambda_functions import FunctionSpec, Handler, load_handler, load_template
 
 
+@pytest.fixture(autouse=True)
+def _mangum_loop(lambda_event_loop: None) -> None:
+    """Every handler here runs through Mangum (see the root conftest)."""
+
+
 @pytest.fixture(scope="session")
 def function_specs() -> dict[str, FunctionSpec]:
     return load_template()

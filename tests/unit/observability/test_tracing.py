@@ -44,7 +44,7 @@ class Captured:
 
 
 @pytest.fixture
-def recorder() -> Iterator[AWSXRayRecorder]:
+def recorder(lambda_event_loop: None) -> Iterator[AWSXRayRecorder]:
     captured = Captured()
     rec = AWSXRayRecorder()
     rec.configure(sampling=False, context=Context(), emitter=captured, streaming_threshold=1000)

@@ -17,7 +17,9 @@ TENSOR = {"name": "input", "shape": [1, 30], "datatype": "FP32", "data": ROW}
 def test_infer_answers_with_the_version_named(
     breast_cancer: TestClient, path: str, version: str
 ) -> None:
-    response = breast_cancer.post(path, json={"id": "q", "inputs": [TENSOR]})
+    # breast_cancer splits 90/10 (traffic.json): this caller's sticky bucket is on version 1.
+    sticky = {"x-user-id": "user-0"}
+    response = breast_cancer.post(path, json={"id": "q", "inputs": [TENSOR]}, headers=sticky)
     assert response.status_code == 200
     body = response.json()
     assert (body["model_name"], body["model_version"], body["id"]) == (
