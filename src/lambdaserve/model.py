@@ -112,12 +112,7 @@ class OnnxModel:
     def warm(self) -> None:
         """One inference at load time, so the first caller does not pay for lazy init."""
         started = time.perf_counter()
-        feeds = {
-            spec.name: np.zeros(
-                tuple(1 if d < 0 else d for d in spec.shape), dtype=self._dtypes[spec.name]
-            )
-            for spec in self.manifest.inputs
-        }
+        feeds = {spec.name: _blank(spec, self._dtypes[spec.name]) for spec in self.manifest.inputs}
         self.session.run(None, feeds)
         self.warm_seconds = time.perf_counter() - started
 
@@ -156,6 +151,12 @@ class OnnxModel:
         if array.dtype.kind == "f" and not _all_finite(array):
             raise InvalidInput(f"input {name!r} contains NaN or infinite values")
         return array
+
+
+def _blank(spec: TensorSpec, dtype: np.dtype[np.generic]) -> np.ndarray:
+    """One row of zeros (empty texts for a BYTES input) to warm a session with."""
+    shape = tuple(1 if d < 0 else d for d in spec.shape)
+    return np.full(shape, "", dtype=object) if dtype.kind == "O" else np.zeros(shape, dtype)
 
 
 def _all_finite(array: np.ndarray) -> bool:

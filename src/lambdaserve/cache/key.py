@@ -81,12 +81,13 @@ def digest(key: CacheKey) -> bytes:
 
 def _raw(array: np.ndarray) -> bytes:
     if array.dtype.kind == "O":
-        # Object arrays hold pointers: key on the strings themselves, length-delimited.
-        return orjson.dumps([_text(v) for v in array.ravel().tolist()])
+        # Object arrays hold pointers: key on the texts themselves, length-delimited.
+        return b"".join(_element(v) for v in array.ravel().tolist())
     return np.ascontiguousarray(array).tobytes()
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return str(value)
+def _element(value: object) -> bytes:
+    # A text keys as its UTF-8 bytes, so bytes and the str they encode key alike (the model
+    # scores them alike); surrogatepass keeps any str encodable.
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
+    return len(data).to_bytes(4, "little") + data

@@ -1,5 +1,5 @@
 """The seed-style protocol: `{"features": [...]}`, `{"features": {name: value}}` or
-`{"instances": [...]}`.
+`{"instances": [...]}`. A text model's features are strings (`{"features": "a text"}`).
 
 Responses carry the prediction plus, for classifiers, the class label name and probabilities.
 """
@@ -11,14 +11,17 @@ from typing import Any, NamedTuple
 
 from lambdaserve.codecs.arrays import numeric_array
 from lambdaserve.codecs.contract import Encoded, dump_json, parse_json
+from lambdaserve.codecs.strings import string_rows
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelManifest
 
+_VALUE = {"type": ["number", "string"]}  # strings: a text model's features
 _ROW = {
     "oneOf": [
-        {"type": "array", "items": {"type": "number"}},
-        {"type": "object", "additionalProperties": {"type": "number"}},
+        {"type": "array", "items": _VALUE},
+        {"type": "object", "additionalProperties": _VALUE},
+        {"type": "string"},
     ]
 }
 REQUEST_SCHEMA: dict[str, Any] = {
@@ -67,6 +70,8 @@ def decode(body: bytes, values: Mapping[str, str], manifest: ModelManifest) -> S
         features = doc["features"]
         if isinstance(features, dict):
             features = rows_from_named(features, manifest, "features")
+        elif type(features) is str and manifest.inputs[0].datatype == "BYTES":
+            features = [features]  # a text model's one feature
         if not isinstance(features, list) or not features:
             raise InvalidInput('"features" must be a non-empty list or an object of named features')
         rows: list[Any] = [features]
@@ -78,7 +83,9 @@ def decode(body: bytes, values: Mapping[str, str], manifest: ModelManifest) -> S
             rows_from_named(r, manifest, f"instances[{i}]") if isinstance(r, dict) else r
             for i, r in enumerate(instances)
         ]
-    array = numeric_array(rows, "features" if single else "instances")
+    spec = manifest.inputs[0]
+    what = "features" if single else "instances"
+    array = string_rows(rows, spec, what) if spec.datatype == "BYTES" else numeric_array(rows, what)
     return SimpleRequest(InferenceRequest(inputs={name: array}), single)
 
 

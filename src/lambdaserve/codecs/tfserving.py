@@ -1,5 +1,6 @@
 """TensorFlow Serving REST: predict in row (`instances`) and columnar (`inputs`) formats,
-classify/regress over named-feature examples, model status and metadata.
+classify/regress over named-feature examples, model status and metadata. A text model's
+(DT_STRING) rows are strings: `{"instances": ["a text", "another"]}`.
 
 Response shapes follow TF Serving so unmodified TF Serving clients parse them.
 """
@@ -14,9 +15,10 @@ import numpy as np
 from lambdaserve.codecs.arrays import numeric_array
 from lambdaserve.codecs.contract import Encoded, dump_json, parse_json
 from lambdaserve.codecs.simple import rows_from_named
+from lambdaserve.codecs.strings import string_rows
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
-from lambdaserve.repository import ModelManifest
+from lambdaserve.repository import ModelManifest, TensorSpec
 
 SIGNATURE = "serving_default"
 VERBS = ("predict", "classify", "regress")
@@ -85,37 +87,49 @@ def _decode(body: dict[str, Any], verb: str, manifest: ModelManifest) -> TFReque
         return TFRequest(_decode_examples(body, verb, manifest), verb, columnar=False)
     if ("instances" in body) == ("inputs" in body):
         raise InvalidInput('request must have exactly one of "instances" or "inputs"')
-    names = [t.name for t in manifest.inputs]
+    specs = manifest.inputs
     if "instances" in body:
-        inputs = _decode_rows(body["instances"], names)
+        inputs = _decode_rows(body["instances"], specs)
     else:
-        inputs = _decode_columns(body["inputs"], names)
+        inputs = _decode_columns(body["inputs"], specs)
     return TFRequest(InferenceRequest(inputs=inputs), verb, columnar="inputs" in body)
 
 
-def _decode_rows(instances: Any, names: list[str]) -> dict[str, np.ndarray]:
+def _array(value: Any, spec: TensorSpec, what: str) -> np.ndarray:
+    """Numbers, or texts for a BYTES input (TF Serving's DT_STRING)."""
+    if spec.datatype == "BYTES":
+        return string_rows(value, spec, what)
+    return numeric_array(value, what)
+
+
+def _decode_rows(instances: Any, specs: tuple[TensorSpec, ...]) -> dict[str, np.ndarray]:
     if not isinstance(instances, list) or not instances:
         raise InvalidInput('"instances" must be a non-empty list')
+    names = [t.name for t in specs]
     if all(isinstance(row, dict) for row in instances):
         for i, row in enumerate(instances):
             if set(row) != set(names):
                 raise InvalidInput(f"instances[{i}] must have exactly the inputs {names}")
-        return {n: numeric_array([row[n] for row in instances], f"instances.{n}") for n in names}
+        return {
+            t.name: _array([row[t.name] for row in instances], t, f"instances.{t.name}")
+            for t in specs
+        }
     if dict in set(map(type, instances)):
         raise InvalidInput('"instances" mixes named and unnamed rows')
     if len(names) != 1:
         raise InvalidInput(f"model has inputs {names}: send named instances")
-    return {names[0]: numeric_array(instances, "instances")}
+    return {names[0]: _array(instances, specs[0], "instances")}
 
 
-def _decode_columns(inputs: Any, names: list[str]) -> dict[str, np.ndarray]:
+def _decode_columns(inputs: Any, specs: tuple[TensorSpec, ...]) -> dict[str, np.ndarray]:
+    names = [t.name for t in specs]
     if isinstance(inputs, dict):
         if set(inputs) != set(names):
             raise InvalidInput(f'"inputs" must have exactly the inputs {names}')
-        return {n: numeric_array(inputs[n], f"inputs.{n}") for n in names}
+        return {t.name: _array(inputs[t.name], t, f"inputs.{t.name}") for t in specs}
     if len(names) != 1:
         raise InvalidInput(f"model has inputs {names}: send named inputs")
-    return {names[0]: numeric_array(inputs, "inputs")}
+    return {names[0]: _array(inputs, specs[0], "inputs")}
 
 
 def _decode_examples(body: dict[str, Any], verb: str, manifest: ModelManifest) -> InferenceRequest:
@@ -134,8 +148,8 @@ def _decode_examples(body: dict[str, Any], verb: str, manifest: ModelManifest) -
         if not isinstance(example, dict):
             raise InvalidInput(f"examples[{i}] must be an object of named features")
         rows.append(rows_from_named({**context, **example}, manifest, f"examples[{i}]"))
-    name = manifest.inputs[0].name
-    return InferenceRequest(inputs={name: numeric_array(rows, "examples")})
+    spec = manifest.inputs[0]
+    return InferenceRequest(inputs={spec.name: _array(rows, spec, "examples")})
 
 
 def encode(response: InferenceResponse, request: TFRequest, manifest: ModelManifest) -> Encoded:
@@ -154,15 +168,20 @@ def _answer(response: InferenceResponse, request: TFRequest, manifest: ModelMani
         return {"results": values.reshape(values.shape[0], -1)[:, 0].tolist()}
     if request.columnar:
         if len(outputs) == 1:
-            return {"outputs": next(iter(outputs.values()))}
-        return {"outputs": outputs}
+            return {"outputs": _json_ready(next(iter(outputs.values())))}
+        return {"outputs": {k: _json_ready(v) for k, v in outputs.items()}}
     if len(outputs) == 1:
-        return {"predictions": next(iter(outputs.values()))}
+        return {"predictions": _json_ready(next(iter(outputs.values())))}
     names = list(outputs)
     columns = [array.tolist() for array in outputs.values()]
     return {
         "predictions": [dict(zip(names, row, strict=False)) for row in zip(*columns, strict=True)]
     }
+
+
+def _json_ready(array: np.ndarray) -> Any:
+    """orjson writes numeric arrays natively; string tensors (object arrays) as lists."""
+    return array.tolist() if array.dtype.kind == "O" else array
 
 
 def version_status(versions: list[str]) -> dict[str, Any]:

@@ -181,8 +181,13 @@ def _from_json(data: Any, datatype: str, shape: list[int], count: int, name: str
         data = [data]
     target = NUMPY_BY_DATATYPE[datatype]
     if datatype == "BYTES":
-        array = np.array(data, dtype=object)
-        if array.size and not all(isinstance(v, str) for v in array.ravel()):
+        try:
+            array = np.array(data, dtype=object)
+        except ValueError:
+            raise InvalidInput(f"input {name!r}: nested data is ragged") from None
+        if array.size and not all(type(v) is str for v in array.ravel()):
+            if any(type(v) is list for v in array.ravel()):
+                raise InvalidInput(f"input {name!r}: nested data is ragged")
             raise InvalidInput(f"input {name!r}: BYTES data must be strings")
     else:
         small = small_floats(data, target) if target.kind == "f" else None

@@ -76,7 +76,11 @@ def _feeds(
     if len(inputs) != 1 or len(inputs[0].shape) != 2 or inputs[0].shape[1] < 0:
         raise ModelKitError("--holdout needs a model with one 2-D input of known width")
     holdout = samples.read_holdout(
-        options.holdout, inputs[0].shape[1], source.feature_names, options.target
+        options.holdout,
+        inputs[0].shape[1],
+        source.feature_names,
+        options.target,
+        text=inputs[0].datatype == "BYTES",
     )
     return {inputs[0].name: holdout.rows}, holdout
 

@@ -126,7 +126,7 @@ class Events:
         samples: Mapping[str, np.ndarray],
         own: Any,
     ) -> dict[str, dict[str, Any]]:
-        """Seed-style and TF Serving bodies: rows of the model's one 2-D numeric input."""
+        """Seed-style and TF Serving bodies: rows of the model's one 2-D input."""
         rows = np.asarray(samples[manifest.inputs[0].name])[:3].tolist()
         row = rows[0]
         events = {
@@ -165,10 +165,11 @@ class Events:
 
 
 def _row_model(manifest: ModelManifest) -> bool:
+    """One 2-D input of numbers, or of texts (rows of strings in every protocol)."""
     return (
         len(manifest.inputs) == 1
         and len(manifest.inputs[0].shape) == 2
-        and manifest.inputs[0].datatype not in ("BYTES", "BOOL")
+        and manifest.inputs[0].datatype != "BOOL"
     )
 
 

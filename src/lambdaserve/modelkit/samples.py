@@ -18,7 +18,7 @@ GENERATED_ROWS = 64
 
 @dataclass(frozen=True)
 class Holdout:
-    rows: np.ndarray  # float32, (n, features)
+    rows: np.ndarray  # float32, (n, features); for a text model object (str), (n, 1)
     targets: tuple[str, ...] | None  # the target column's raw values, when there is one
     feature_names: tuple[str, ...]  # the header's names for the feature columns
 
@@ -49,8 +49,13 @@ def generated(inputs: tuple[TensorSpec, ...], rows: int = GENERATED_ROWS) -> dic
     return feeds
 
 
-def read_holdout(path: Path, width: int, feature_names: tuple[str, ...], target: str) -> Holdout:
-    """A CSV with a header: the features (by name when the model knows them) and `target`."""
+def read_holdout(
+    path: Path, width: int, feature_names: tuple[str, ...], target: str, *, text: bool = False
+) -> Holdout:
+    """A CSV with a header: the features (by name when the model knows them) and `target`.
+
+    `text`: the model's features are strings (a BYTES input), kept as they are.
+    """
     try:
         with path.open(newline="") as handle:
             lines = list(csv.reader(handle))
@@ -75,7 +80,7 @@ def read_holdout(path: Path, width: int, feature_names: tuple[str, ...], target:
         raise ModelKitError(
             f"holdout {path} has {len(columns)} feature columns, the model takes {width}"
         )
-    values = np.empty((len(lines) - 1, width), dtype=np.float64)
+    values = np.empty((len(lines) - 1, width), dtype=object if text else np.float64)
     targets: list[str] = []
     where = header.index(target) if has_target else -1
     for number, line in enumerate(lines[1:], start=2):
@@ -84,6 +89,9 @@ def read_holdout(path: Path, width: int, feature_names: tuple[str, ...], target:
                 f"holdout {path} line {number}: {len(line)} fields, header has {len(header)}"
             )
         for j, column in enumerate(columns):
+            if text:
+                values[number - 2, j] = line[column]
+                continue
             try:
                 value = float(line[column])
             except ValueError:
@@ -98,4 +106,5 @@ def read_holdout(path: Path, width: int, feature_names: tuple[str, ...], target:
             values[number - 2, j] = value
         if has_target:
             targets.append(line[where].strip())
-    return Holdout(values.astype(np.float32), tuple(targets) if has_target else None, names)
+    rows = values if text else values.astype(np.float32)
+    return Holdout(rows, tuple(targets) if has_target else None, names)

@@ -1,4 +1,11 @@
-"""scikit-learn estimators and pipelines -> ONNX with skl2onnx (classifiers without ZipMap)."""
+"""scikit-learn estimators and pipelines -> ONNX with skl2onnx (classifiers without ZipMap).
+
+A pipeline that starts with a text vectorizer (CountVectorizer, TfidfVectorizer) takes one
+string per row: its ONNX input is a BYTES tensor [-1, 1] named `input`, its one feature
+`text`. The vectorizer's lowercasing becomes an ONNX StringNormalizer, which needs a
+locale: C.UTF-8 is built into glibc (Lambda's Amazon Linux 2023 has no en_US locale, the
+converter's default).
+"""
 
 from __future__ import annotations
 
@@ -29,23 +36,44 @@ def final_step(estimator: Any) -> Any:
     return estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
 
 
+TEXT_FEATURE = "text"
+TEXT_LOCALE = "C.UTF-8"
+
+
+def text_vectorizer(estimator: Any) -> Any | None:
+    """The text vectorizer a model starts with, if it takes raw strings."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.pipeline import Pipeline
+
+    first = estimator.steps[0][1] if isinstance(estimator, Pipeline) else estimator
+    return first if isinstance(first, CountVectorizer) else None
+
+
 def convert(estimator: Any, what: str) -> Source:
     import skl2onnx
     import sklearn
-    from skl2onnx.common.data_types import FloatTensorType
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
     from sklearn.base import is_classifier, is_regressor
 
-    width = n_features(estimator, what)
-    initial = [("input", FloatTensorType([None, width]))]
+    vectorizer = text_vectorizer(estimator)
+    options: dict[Any, Any] = {}
+    if vectorizer is not None:
+        if getattr(vectorizer, "vocabulary_", None) is None:
+            raise ModelKitError(f"{what} is not fitted (its text vectorizer has no vocabulary)")
+        initial: list[Any] = [("input", StringTensorType([None, 1]))]
+        options[id(vectorizer)] = {"locale": TEXT_LOCALE}
+        names: tuple[str, ...] = (TEXT_FEATURE,)
+    else:
+        initial = [("input", FloatTensorType([None, n_features(estimator, what)]))]
+        names = feature_names(estimator)
     classifier = is_classifier(estimator)
     if not classifier and not is_regressor(estimator):
         raise ModelKitError(
             f"{what}: {describe(estimator)} is neither a classifier nor a regressor"
         )
-    options: dict[Any, Any] = {}
     final: list[Any] | None = None
     if classifier:
-        options = {id(final_step(estimator)): {"zipmap": False}}
+        options[id(final_step(estimator))] = {"zipmap": False}
     else:
         final = [("prediction", FloatTensorType([None, 1]))]
     try:
@@ -67,8 +95,8 @@ def convert(estimator: Any, what: str) -> Source:
     return Source(
         model=model,
         task="classification" if classifier else "regression",
-        reference=_reference(estimator, classifier),
-        feature_names=feature_names(estimator),
+        reference=_reference(estimator, classifier, text=vectorizer is not None),
+        feature_names=names,
         class_labels=labels,
         info={
             "framework": f"scikit-learn {sklearn.__version__}",
@@ -78,10 +106,18 @@ def convert(estimator: Any, what: str) -> Source:
     )
 
 
-def _reference(estimator: Any, classifier: bool) -> Any:
+def _texts(column: np.ndarray) -> list[str]:
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in column.ravel().tolist()]
+
+
+def _reference(estimator: Any, classifier: bool, *, text: bool = False) -> Any:
     def predict(feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        rows = np.asarray(feeds["input"], dtype=np.float64)
-        if getattr(estimator, "feature_names_in_", None) is not None:
+        rows: Any
+        if text:
+            rows = _texts(np.asarray(feeds["input"]))
+        else:
+            rows = np.asarray(feeds["input"], dtype=np.float64)
+        if not text and getattr(estimator, "feature_names_in_", None) is not None:
             import pandas as pd
 
             rows = pd.DataFrame(rows, columns=list(estimator.feature_names_in_))
