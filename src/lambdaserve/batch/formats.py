@@ -20,6 +20,7 @@ from lambdaserve.batch.jsonl_writer import JsonlWriter
 from lambdaserve.batch.keys import Format
 from lambdaserve.batch.parse_worker import OffloadedCsv, ParserProcess
 from lambdaserve.batch.prediction_columns import Outputs, PredictionColumns
+from lambdaserve.batch.text_rows import TextCsvReader, TextJsonlReader, is_text_model
 from lambdaserve.repository import ModelManifest
 
 Prepared = TypeVar("Prepared")
@@ -63,10 +64,14 @@ def open_format(
     """The pair for this input; `first_line` is the input's first line (a CSV header or
     a first row), `starts_input` False for a byte range that begins later in the input.
     Raises UnreadableInput if the input cannot be read in this format."""
+    text = is_text_model(manifest.inputs[0].datatype)
     if kind is Format.JSONL:
-        reader = JsonlReader(manifest.feature_names, starts_input=starts_input)
+        jsonl = TextJsonlReader if text else JsonlReader
+        reader = jsonl(manifest.feature_names, starts_input=starts_input)
         return BlockFormat(reader, JsonlWriter(columns), False)
     layout = read_header(first_line, manifest.feature_names)
+    if text:
+        return BlockFormat(TextCsvReader(layout), CsvWriter(layout, columns), layout.has_header)
     csv = CsvReader(layout)
     writer = CsvWriter(layout, columns)
     if parser is not None:

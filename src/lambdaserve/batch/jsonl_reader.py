@@ -26,6 +26,7 @@ class JsonlReader:
     model) has nothing left to do, and the model's thread formats the output instead."""
 
     parses_elsewhere = False
+    dtype: Any = np.float32  # of the feature matrix (a text model's reader: object)
 
     def __init__(self, feature_names: Sequence[str], *, starts_input: bool = True) -> None:
         self.names = tuple(feature_names)
@@ -61,7 +62,7 @@ class JsonlReader:
                 row, extra, reason = self._from_array(value)
             else:
                 self._reject_first(line, f"it is a JSON {type(value).__name__}")
-                reason = f"expected a JSON object or array, found {_json_type(value)}"
+                reason = f"expected a JSON object or array, found {json_type(value)}"
                 row, extra = None, {}
             self._started = True
             if row is None:
@@ -70,7 +71,7 @@ class JsonlReader:
             features.append(row)
             lines.append(line)
             passthrough.append(extra)
-        matrix = np.asarray(features, dtype=np.float32).reshape(len(features), len(self.names))
+        matrix = np.asarray(features, dtype=self.dtype).reshape(len(features), len(self.names))
         return ParsedBlock(matrix, np.asarray(lines, dtype=np.int64), passthrough, errors, blanks)
 
     def _reject_first(self, line: int, why: str) -> None:
@@ -103,13 +104,13 @@ class JsonlReader:
                 return f"feature {name!r} is null (missing value)"
             if type(value) not in (int, float):
                 shown = excerpt(orjson.dumps(value))
-                return f"feature {name!r} is not a number: {_json_type(value)} {shown}"
+                return f"feature {name!r} is not a number: {json_type(value)} {shown}"
             if not math.isfinite(value) or abs(value) > 3.4e38:
                 return f"feature {name!r} is out of the float32 range: {value}"
         return ""
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     return {
         dict: "object",
         list: "array",
