@@ -247,6 +247,10 @@ def _rename(node: Any, ids: Tokens, new_camel: str, old_name: str, new_name: str
     """A deep copy of `node` with ids and model-name values moved to the new model."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
+    # The model's name as a word of a longer value (an SSM parameter path in a !Sub, an
+    # alarm's description): never inside another name (iris in iris_v2 or irises).
+    word = re.compile(rf"(?<![\w.-]){re.escape(old_name)}(?![\w-])")
+
     def text(value: str) -> str:
         value = ids.replace(value, new_camel)
         if value == old_name:
@@ -254,7 +258,7 @@ def _rename(node: Any, ids: Tokens, new_camel: str, old_name: str, new_name: str
         if value.startswith("/"):  # an API path: rename whole segments only
             parts = re.split(r"([/:])", value)
             return "".join(new_name if p == old_name else p for p in parts)
-        return value
+        return word.sub(lambda _: new_name, value)
 
     def walk(value: Any) -> Any:
         if isinstance(value, CommentedMap):

@@ -55,6 +55,17 @@ def test_a_new_model_gets_its_canary_companions_and_the_pretraffic_hook_replays_
     assert "LambdaInvokePolicy: {FunctionName: !Ref FraudFunction}" in block.split("\n\n")[0]
 
 
+def test_the_copied_resources_name_the_new_model_in_every_value() -> None:
+    """Parameter paths and descriptions too: a function must not read another's override."""
+    added = wiring.add_model(TEMPLATE, "fraud", None, "fraud scoring API")
+    new_lines = [line for line in added.splitlines() if line not in TEMPLATE.splitlines()]
+    source = next(n for n in ("iris", "breast_cancer", "diabetes", "digits") if n in TEMPLATE)
+    leaks = [line for line in new_lines if re.search(rf"(?<![\w.-]){source}(?![\w-])", line)]
+    leaks = [line for line in leaks if "LAMBDASERVE_MODEL_FUNCTIONS" not in line]
+    assert leaks == []
+    assert 'ParameterName: !Sub "lambdaserve/${AWS::StackName}/fraud/traffic"' in added
+
+
 def test_per_model_parameters_conditions_and_rule_assertions_are_copied() -> None:
     added = wiring.add_model(TEMPLATE, "fraud", None, "fraud scoring API")
     for section, line in (
