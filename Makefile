@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 
-.PHONY: help setup serve test check lint format typecheck unit validate scan lock build size bench models events clean
+.PHONY: help setup serve test check lint format typecheck unit validate scan lock build size bench models events text-model clean
 
 help:
 	@echo "make serve   - local API on http://127.0.0.1:3000 serving the shipped models"
@@ -82,6 +82,16 @@ models: setup
 
 events: setup
 	$(BIN)/python scripts/make_events.py
+
+# The text sample, imported like a user's model (add-model writes its function and events).
+TEXT_SOURCE := build/text
+TEXT_DESCRIPTION := Product review sentiment (negative, neutral, positive) from its text (TF-IDF + logistic regression).
+text-model: setup
+	$(BIN)/python scripts/train_models.py --text-source $(TEXT_SOURCE)
+	if [ -d layers/models/reviews ]; then $(BIN)/lambdaserve remove-model reviews; fi
+	$(BIN)/lambdaserve add-model reviews $(TEXT_SOURCE)/reviews.joblib \
+	  --holdout $(TEXT_SOURCE)/reviews_holdout.csv --description "$(TEXT_DESCRIPTION)"
+	$(BIN)/python scripts/make_pretraffic.py
 
 clean:
 	rm -rf .aws-sam bench/out $(SCAN_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -78,3 +78,20 @@ def test_tf_serving_rest_client_code_unmodified(
     assert status["model_version_status"][0]["state"] == "AVAILABLE"
     error = requests.post(url, data=json.dumps({"instances": [[1, 2]]}), timeout=30)
     assert error.status_code == 400 and "expects" in error.json()["error"]
+
+
+def test_tritonclient_bytes_tensors_to_the_text_model(
+    served: Served, repository: ModelRepository
+) -> None:
+    """A text model through tritonclient: BYTES in (binary extension), BYTES labels out."""
+    client = triton.InferenceServerClient(url=served.api.removeprefix("http://"))
+    texts = np.array([["Works perfectly, love it"], ["Stopped working, a waste of money"]])
+    tensor = triton.InferInput("input", [2, 1], "BYTES")
+    tensor.set_data_from_numpy(texts.astype(object))
+    result = client.infer("reviews", [tensor])
+    path = repository.manifest("reviews", "1").onnx_path
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    label, proba = session.run(None, {"input": texts.astype(object)})
+    assert [v.decode() for v in result.as_numpy("label").tolist()] == label.tolist()
+    assert label.tolist() == ["positive", "negative"]
+    np.testing.assert_allclose(result.as_numpy("probabilities"), proba, rtol=1e-6)

@@ -215,6 +215,16 @@ def test_open_inference_protocol(http: httpx.Client) -> None:
     assert outputs["label"]["data"] == [0]
 
 
+def test_a_text_model_through_the_index_and_its_own_function(http: httpx.Client) -> None:
+    texts = ["Excellent quality, highly recommend", "Arrived damaged, very disappointed"]
+    simple = http.post("/models/reviews/predict", json={"instances": texts})
+    assert simple.status_code == 200, simple.text
+    assert [p["label"] for p in simple.json()["predictions"]] == ["positive", "negative"]
+    tf = http.post("/v1/models/reviews:predict", json={"instances": texts})
+    assert tf.status_code == 200, tf.text
+    assert [p["label"] for p in tf.json()["predictions"]] == ["positive", "negative"]
+
+
 def test_client_errors_come_from_the_functions(http: httpx.Client) -> None:
     unknown = http.post("/models/nope/predict", json={"features": [1]})
     assert unknown.status_code == 404

@@ -392,3 +392,26 @@ def test_the_job_goes_through_the_dataplane(s3: Any, repository: ModelRepository
     bad = run(s3, plane, put(s3, "incoming/breast_cancer/b.csv", b"x,y\n1,2\n"))
     assert bad.status == FAILED
     assert recorder.finished == [("batch", "1", 200), ("batch", "1", 400)]
+
+
+def test_a_text_model_reads_a_text_column(s3: Any, plane: DataPlane) -> None:
+    texts = ['Great kettle, "works perfectly"', "Broke after two days.\nWould not buy again", ""]
+    body = io.StringIO()
+    writer = csv.writer(body, lineterminator="\n")
+    writer.writerow(["id", "text"])
+    writer.writerows([[i, t] for i, t in enumerate(texts)])
+    ref = put(s3, "incoming/reviews/r.csv", body.getvalue().encode())
+    assert run(s3, plane, ref).status == SUCCEEDED
+    out = list(csv.DictReader(io.StringIO(get(s3, "results/reviews/r.csv").decode())))
+    model = plane.model("reviews").predict({"input": np.array([[t] for t in texts[:2]], object)})
+    assert [o["id"] for o in out] == ["0", "1"]
+    assert [o["label"] for o in out] == model["label"].tolist() == ["positive", "negative"]
+    assert [o["prediction"] for o in out] == ["positive", "negative"]
+    errors = get(s3, "results/reviews/r.csv.errors.jsonl")
+    assert b"column 'text' is empty (missing text)" in errors
+
+    lines = [{"text": texts[0], "id": 7}, [texts[1]], {"text": 5}]
+    ref = put(s3, "incoming/reviews/r.jsonl", b"".join(orjson.dumps(r) + b"\n" for r in lines))
+    assert run(s3, plane, ref).status == SUCCEEDED
+    rows = [orjson.loads(x) for x in get(s3, "results/reviews/r.jsonl").splitlines()]
+    assert [(r.get("id"), r["label"]) for r in rows] == [(7, "positive"), (None, "negative")]

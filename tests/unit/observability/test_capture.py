@@ -16,6 +16,7 @@ from lambdaserve.observability.capture import (
     capture_record,
     decode_tensors,
     inference_time,
+    tensor_digest,
 )
 
 SALT = b"0123456789abcdef-salt"
@@ -140,3 +141,24 @@ def test_reseeded_samplers_do_not_repeat_each_other() -> None:
 def test_inference_time_is_iso_utc_with_milliseconds() -> None:
     assert inference_time(0.0) == "1970-01-01T00:00:00.000Z"
     assert inference_time(1_795_000_000.999) == "2026-11-18T11:06:40.999Z"
+
+
+def test_a_text_models_tensors_are_captured_as_bytes_and_read_back() -> None:
+    texts = np.array([["Love it, works perfectly"], ["Broke after two days"]], dtype=object)
+    labels = np.array(["positive", "negative"], dtype=object)
+    record = capture_record(
+        model="reviews",
+        version="1",
+        inference_id="t-1",
+        inputs={"input": texts},
+        outputs={"label": labels},
+        policy=CapturePolicy(percent=100.0),
+    )
+    data = record["captureData"]
+    assert '"datatype":"BYTES"' in data["endpointInput"]["data"]
+    assert decode_tensors(data["endpointInput"]["data"])["input"].tolist() == texts.tolist()
+    assert decode_tensors(data["endpointOutput"]["data"])["label"].tolist() == labels.tolist()
+    salted = CapturePolicy(percent=100.0, privacy="hash", salt=b"s" * 16)
+    as_bytes = texts.astype(str).astype(bytes).astype(object)
+    digests = [tensor_digest("input", t, salted.salt)["hmac_sha256"] for t in (texts, as_bytes)]
+    assert digests[0] == digests[1]  # a text hashes alike as str or UTF-8 bytes
