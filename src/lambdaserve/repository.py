@@ -7,6 +7,7 @@ URL can never escape the repository.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.errors import ModelLoadError, ModelNotFound
+from lambdaserve.model_store import S3_STORE, S3ModelStore
 from lambdaserve.traffic.policy import TrafficPolicy, TrafficPolicyError, parse_policy
 
 TRAFFIC_FILE = "traffic.json"
@@ -53,10 +55,19 @@ class ModelManifest:
     metrics: dict[str, float] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     created: str | None = None
+    # Where model.onnx is kept: "layer" (beside model.json) or "s3" (model_store.py).
+    store: str = "layer"
+    sha256: str = ""
+    # An S3-stored version's file in the local model cache (set by the repository).
+    fetched_path: Path | None = None
 
     @property
     def onnx_path(self) -> Path:
-        return self.directory / "model.onnx"
+        return self.fetched_path or self.directory / "model.onnx"
+
+    @property
+    def in_s3(self) -> bool:
+        return self.store == S3_STORE
 
     @property
     def is_classifier(self) -> bool:
@@ -85,6 +96,8 @@ class ModelManifest:
                 metrics=dict(raw.get("metrics") or {}),
                 source=dict(raw.get("source") or {}),
                 created=raw.get("created"),
+                store=str(raw.get("store") or "layer"),
+                sha256=str(raw.get("sha256") or ""),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             # AttributeError: model.json holds JSON that is not an object (a list, null, ...).
@@ -103,14 +116,16 @@ class ModelManifest:
             "metrics": self.metrics,
             "source": self.source,
             "created": self.created,
+            **({"store": self.store} if self.in_s3 else {}),
         }
 
 
 class ModelRepository:
     """Read-only view of the repository; it is a Lambda layer, so lookups are cached."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, store: S3ModelStore | None = None) -> None:
         self.root = root
+        self.store = store  # fetches the versions whose model.json says "store": "s3"
         self._manifests: dict[tuple[str, str], ModelManifest] = {}
         self._versions_cache: dict[str, list[str]] = {}
         self._labels_cache: dict[str, dict[str, str]] = {}
@@ -219,5 +234,20 @@ class ModelRepository:
         if key not in self._manifests:
             if version not in self.versions(name):
                 raise ModelNotFound(f"model {name!r} has no version {version!r}")
-            self._manifests[key] = ModelManifest.load(self.root / name / version, name, version)
+            manifest = ModelManifest.load(self.root / name / version, name, version)
+            if manifest.in_s3 and self.store is not None:
+                local = self.store.local_path(name, version)
+                manifest = dataclasses.replace(manifest, fetched_path=local)
+            self._manifests[key] = manifest
         return self._manifests[key]
+
+    def materialize(self, manifest: ModelManifest) -> None:
+        """Make the version's model.onnx a verified local file before it is loaded."""
+        if not manifest.in_s3:
+            return
+        if self.store is None:
+            raise ModelLoadError(
+                f"model {manifest.name!r} version {manifest.version} is stored in S3 "
+                '("store": "s3") but no model bucket is configured (LAMBDASERVE_MODEL_BUCKET)'
+            )
+        self.store.fetch(manifest.name, manifest.version, manifest.sha256)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lambdaserve.model_store import DEFAULT_CACHE_DIR
+
 # Where the model layer is mounted in Lambda (layer content lands under /opt).
 LAMBDA_MODEL_REPOSITORY = Path("/opt/models")
 # The repository inside a source checkout, for local runs and tests.
@@ -113,6 +115,11 @@ class Settings:
     # read again at most once per TTL.
     traffic_parameter: str | None = None
     traffic_ttl_seconds: int = 10
+    # Models too big for the layer ("store": "s3"): their bucket (empty: none), key
+    # prefix, and the ephemeral-storage directory they are fetched into.
+    model_bucket: str = ""
+    model_prefix: str = "models/"
+    model_cache_dir: Path = field(default_factory=lambda: DEFAULT_CACHE_DIR)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -148,4 +155,9 @@ class Settings:
             feedback_timeout_ms=_int("LAMBDASERVE_FEEDBACK_TIMEOUT_MS", 250),
             traffic_parameter=os.environ.get("LAMBDASERVE_TRAFFIC_PARAMETER", "").strip() or None,
             traffic_ttl_seconds=_int("LAMBDASERVE_TRAFFIC_TTL_SECONDS", 10),
+            model_bucket=os.environ.get("LAMBDASERVE_MODEL_BUCKET", "").strip(),
+            model_prefix=os.environ.get("LAMBDASERVE_MODEL_PREFIX", "").strip() or "models/",
+            model_cache_dir=Path(
+                os.environ.get("LAMBDASERVE_MODEL_CACHE_DIR", "").strip() or DEFAULT_CACHE_DIR
+            ),
         )

@@ -17,10 +17,18 @@ from lambdaserve.dataplane.plane import DataPlane
 from lambdaserve.dataplane.selection import PathSelector, Selector
 from lambdaserve.dataplane.stages import Stage
 from lambdaserve.model import SessionConfig
+from lambdaserve.model_store import S3ModelStore
 from lambdaserve.observability.stage import metrics_stage
 from lambdaserve.repository import ModelRepository
 from lambdaserve.settings import Settings
 from lambdaserve.traffic.rollout import Rollout, rollout
+
+
+def model_store(settings: Settings) -> S3ModelStore | None:
+    """Where S3-stored model versions come from (None: no bucket configured)."""
+    if not settings.model_bucket:
+        return None
+    return S3ModelStore(settings.model_bucket, settings.model_prefix, settings.model_cache_dir)
 
 
 def session_config(settings: Settings) -> SessionConfig:
@@ -74,7 +82,7 @@ def create_dataplane(
     config: SessionConfig | None = None,
 ) -> DataPlane:
     plane = DataPlane(
-        ModelRepository(settings.model_repository),
+        ModelRepository(settings.model_repository, model_store(settings)),
         config or session_config(settings),
         served=served,
     )

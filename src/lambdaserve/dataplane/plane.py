@@ -157,7 +157,9 @@ class DataPlane:
         key = (name, self.resolve(name, version, label))
         model = self._models.get(key)
         if model is None:
-            model = OnnxModel(self.repository.manifest(*key), self.config)
+            manifest = self.repository.manifest(*key)
+            self.repository.materialize(manifest)  # an S3-stored file is fetched first
+            model = OnnxModel(manifest, self.config)
             model.warm()
             self._models[key] = model
         return model

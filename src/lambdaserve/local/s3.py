@@ -190,6 +190,25 @@ def _sample_keys(samples: list[Sample]) -> list[tuple[str, Sample]]:
     return found
 
 
+MODEL_STORE = "ModelStoreBucket"  # the template's bucket of S3-stored models
+
+
+def publish_stored_models(template: Template, client: Any) -> list[str]:
+    """Put the S3-stored model versions in the local model store bucket, as publish-models
+    does before a deploy, so `make serve` serves them the way Lambda does."""
+    bucket = template.buckets.get(MODEL_STORE)
+    if bucket is None:
+        return []
+    from lambdaserve.modelkit.project import Project
+    from lambdaserve.modelkit.publish import publish_models
+
+    project = Project.at(template.path.parent)
+    if not project.models.is_dir():
+        return []
+    published = publish_models(project, bucket, client, report=lambda _: None)
+    return published.uploaded + published.unchanged
+
+
 class S3Service:
     """Local S3 with the template's buckets, notifying the S3-triggered functions."""
 
@@ -197,6 +216,7 @@ class S3Service:
         self.template = template
         self.s3 = LocalS3(template, options.host, options.s3_port)
         self.notifier: Notifier | None = None
+        self.published = publish_stored_models(template, self.s3.client)
 
     @property
     def endpoints(self) -> Mapping[str, str]:

@@ -45,6 +45,7 @@ class AddOptions:
     optimize: bool = False
     quantize: str | None = None
     max_accuracy_drop: float = 0.01
+    store: str = "layer"  # "s3": kept in the model store bucket, not the layer
 
 
 @dataclass
@@ -116,8 +117,16 @@ def _memory(requested: int | None, model_bytes: int) -> int:
     return max(1024, min(MAX_MEMORY, 64 * math.ceil((512 + 4 * model_bytes / 2**20) / 64)))
 
 
+def storage_mb(model_bytes: int) -> int:
+    """Ephemeral storage for an S3-stored model: the file, a download's margin, 100 MB spare."""
+    return max(512, 64 * math.ceil((1.1 * model_bytes / 2**20 + 100) / 64))
+
+
 def add_model(project: Project, options: AddOptions, report: Report = print) -> Added:
     name = naming.check_name(options.name)
+    if options.store not in ("layer", "s3"):
+        raise ModelKitError(f"--store must be layer or s3, not {options.store!r}")
+    in_s3 = options.store == "s3"
     repo = ModelRepository(project.models)
     version, existing = _version(repo, name, options.version)
     if options.label is not None and not NAME_PATTERN.fullmatch(options.label):
@@ -176,13 +185,26 @@ def add_model(project: Project, options: AddOptions, report: Report = print) -> 
         source={**source.info, "file": options.source.name, "validation_rows": rows},
         onnx_bytes=onnx_bytes,
     )
+    if in_s3:
+        document["store"] = "s3"
     new_model = not existing
     function = naming.function_id(name) if new_model else None
     new_template = template_text
     if new_model:
         memory = _memory(options.memory, len(onnx_bytes))
         description = document["description"] or f"{name} {source.task} model API"
-        new_template = wiring.add_model(template_text, name, memory, description[:256])
+        new_template = wiring.add_model(
+            template_text,
+            name,
+            memory,
+            description[:256],
+            s3_storage_mb=storage_mb(len(onnx_bytes)) if in_s3 else None,
+        )
+    elif in_s3 and not wiring.reads_store(template_text, name):
+        raise ModelKitError(
+            f"the function of model {name!r} reads no model store bucket: remove the model "
+            "and add it again with --store s3"
+        )
     elif options.memory is not None:
         notes.append("--memory applies to a new model's function; the existing one keeps its own")
 
@@ -207,6 +229,11 @@ def add_model(project: Project, options: AddOptions, report: Report = print) -> 
     report(f"added {name} version {version}: {where} ({len(onnx_bytes):,} bytes)")
     if function:
         report(f"wired {function} into {project.template.name}; events in {project.events}")
+    if in_s3:
+        report(
+            f"stored in S3: {where / 'model.onnx'} stays out of the layer; upload it with "
+            "`lambdaserve publish-models --bucket <ModelStoreBucket output>`"
+        )
     return Added(name, version, where, function, document, written, notes)
 
 

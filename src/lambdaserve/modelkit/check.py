@@ -59,6 +59,10 @@ def _check_model(repo: ModelRepository, name: str, report: Report) -> None:
         where = f"{name} version {version}"
         try:
             manifest = repo.manifest(name, version)
+            if manifest.in_s3 and not manifest.onnx_path.is_file():
+                # Only in the bucket (publish-models checked it; the function verifies it).
+                report.lines.append(f"{where}: stored in S3, no local model.onnx to load")
+                continue
             model = OnnxModel(manifest)
             model.warm()
         except LambdaserveError as exc:
@@ -150,6 +154,25 @@ def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def layer_bytes(path: Path) -> int:
+    """A layer's source as its build ships it: S3-stored model files stay out of it."""
+    return sum(
+        p.stat().st_size
+        for p in path.rglob("*")
+        if p.is_file() and not p.is_symlink() and not stored_in_s3(p)
+    )
+
+
+def stored_in_s3(path: Path) -> bool:
+    """Whether `path` is the model.onnx of a version whose model.json says "store": "s3"."""
+    if path.name != "model.onnx":
+        return False
+    try:
+        return bool(json.loads((path.parent / "model.json").read_text()).get("store") == "s3")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def installed_bytes(requirements: Path) -> int:
     """Size of the installed distributions a requirements file pins (a layer estimate)."""
     total = 0
@@ -184,18 +207,22 @@ def _check_sizes(project: Project, build_dir: Path | None, report: Report) -> No
         elif requirements.is_file():
             layer_sizes[layer.logical_id] = (installed_bytes(requirements), "estimated")
         else:
-            layer_sizes[layer.logical_id] = (dir_bytes(layer.content_uri), "source")
+            layer_sizes[layer.logical_id] = (layer_bytes(layer.content_uri), "source")
     worst = 0
     for function in tpl.functions.values():
-        parts = {function.logical_id: dir_bytes(function.code_uri)}
+        parts = {"code": dir_bytes(function.code_uri)}
         parts.update({layer: layer_sizes[layer][0] for layer in function.layers})
         total = sum(parts.values())
         worst = max(worst, total)
+        detail = ", ".join(f"{k} {v / 2**20:.1f} MB" for k, v in parts.items())
+        report.lines.append(
+            f"size: {function.logical_id} {total / 2**20:.1f} MB of 250 MB ({detail})"
+        )
         if total > LIMIT_BYTES:
-            detail = ", ".join(f"{k} {v / 2**20:.1f} MB" for k, v in parts.items())
             report.problems.append(
                 f"{function.logical_id}: {total / 2**20:.1f} MB with its layers exceeds "
-                f"Lambda's 250 MB ({detail})"
+                f"Lambda's 250 MB ({detail}); keep the biggest models in S3 "
+                "(add-model --store s3)"
             )
     kinds = ", ".join(f"{k} {v / 2**20:.1f} MB ({how})" for k, (v, how) in layer_sizes.items())
     report.lines.append(f"sizes: largest function {worst / 2**20:.1f} MB of 250 MB; {kinds}")

@@ -57,8 +57,19 @@ def _add(args: argparse.Namespace) -> int:
             optimize=args.optimize,
             quantize=args.quantize,
             max_accuracy_drop=args.max_accuracy_drop,
+            store=args.store,
         ),
     )
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    import boto3
+
+    from lambdaserve.modelkit.publish import publish_models
+
+    client = boto3.client("s3", endpoint_url=args.endpoint_url) if args.endpoint_url else None
+    publish_models(_project(args), args.bucket, client or boto3.client("s3"), args.prefix)
     return 0
 
 
@@ -127,8 +138,26 @@ def register(commands: Any) -> None:
         default=0.01,
         help="refuse --optimize/--quantize results that lose more (default 0.01)",
     )
+    add.add_argument(
+        "--store",
+        choices=["layer", "s3"],
+        default="layer",
+        help="s3: a model too big for the layer, fetched from the model store bucket at init",
+    )
     _locations(add)
     add.set_defaults(run=_guarded(_add))
+
+    publish = commands.add_parser(
+        "publish-models",
+        help="upload the S3-stored model versions to the model store bucket",
+        description='Uploads model.onnx of every version whose model.json says "store": "s3" '
+        "(skipping objects that already have its sha256). Run before `sam deploy`.",
+    )
+    publish.add_argument("--bucket", required=True, help="the stack's ModelStoreBucket output")
+    publish.add_argument("--prefix", default="models/", help="key prefix (default: models/)")
+    publish.add_argument("--endpoint-url", help="another S3 endpoint (e.g. the local one)")
+    _locations(publish)
+    publish.set_defaults(run=_guarded(_publish))
 
     remove = commands.add_parser(
         "remove-model",

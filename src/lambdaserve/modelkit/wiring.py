@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from lambdaserve.model_store import DEFAULT_PREFIX as STORE_PREFIX
 from lambdaserve.modelkit import naming
 from lambdaserve.modelkit.errors import ModelKitError
 
@@ -34,6 +35,11 @@ MODEL_ROUTES = (
     ("GET", "/v2/models/{m}"),
     ("ANY", "/v2/models/{m}/{proxy+}"),
 )
+
+
+STORE_ENV = "LAMBDASERVE_MODEL_BUCKET"
+STORE_BUCKET = "ModelStoreBucket"
+STORE_SNAPSTART_MB = 512
 
 
 def _yaml() -> Any:
@@ -297,8 +303,14 @@ def _sequence(item: Any) -> Any:
     return CommentedSeq([item])
 
 
-def add_model(text: str, name: str, memory: int | None, description: str) -> str:
-    """The template with a function (and its companions) for `name`, copied from a model."""
+def add_model(
+    text: str, name: str, memory: int | None, description: str, s3_storage_mb: int | None = None
+) -> str:
+    """The template with a function (and its companions) for `name`, copied from a model.
+
+    `s3_storage_mb`: the model is kept in the model store bucket; its function gets the
+    bucket, a read permission on its own prefix only, and that much ephemeral storage.
+    """
     tpl = Template(text)
     functions = tpl.model_functions()
     new_id = naming.function_id(name)
@@ -341,6 +353,8 @@ def add_model(text: str, name: str, memory: int | None, description: str) -> str
             (new_key,) = clone.keys()
             if key == old_id:
                 _set_function(clone[new_key], name, memory, description)
+                if s3_storage_mb is not None:
+                    _read_from_store(clone[new_key]["Properties"], name, s3_storage_mb)
             column = entries.lc.key(key)[1]
             block += [*gap, *tpl.dump(clone, column)]
         _, stop = tpl.entry_span(section, anchor)
@@ -362,6 +376,38 @@ def _set_function(resource: Any, name: str, memory: int | None, description: str
         props["MemorySize"] = memory
     if "Description" in props:
         props["Description"] = description or f"{name} model API"
+
+
+def _read_from_store(props: Any, name: str, storage_mb: int) -> None:
+    """An S3-stored model's function: its bucket, read access to its prefix, room in /tmp."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+
+    variables = props["Environment"]["Variables"]
+    variables[STORE_ENV] = TaggedScalar(STORE_BUCKET, tag="!Ref")
+    statement = CommentedMap()
+    statement["Effect"] = "Allow"
+    statement["Action"] = "s3:GetObject"
+    statement["Resource"] = TaggedScalar(
+        f"${{{STORE_BUCKET}.Arn}}/{STORE_PREFIX}{name}/*", tag="!Sub"
+    )
+    policy = CommentedMap()
+    policy["Statement"] = CommentedSeq([statement])
+    policy.fa.set_flow_style()
+    props["Policies"].append(policy)
+    if storage_mb > STORE_SNAPSTART_MB:
+        # Lambda refuses SnapStart with more than 512 MB of ephemeral storage.
+        props["EphemeralStorage"]["Size"] = storage_mb
+        props["SnapStart"]["ApplyOn"] = "None"
+
+
+def reads_store(text: str, name: str) -> bool:
+    """Whether the function serving `name` has the model store bucket in its environment."""
+    tpl = Template(text)
+    function = tpl.model_functions().get(name)
+    if function is None:
+        return False
+    props = tpl.doc["Resources"][function].get("Properties") or {}
+    return STORE_ENV in ((props.get("Environment") or {}).get("Variables") or {})
 
 
 def _add_to_index(tpl: Template, old_name: str, tokens: Tokens, name: str, new_camel: str) -> None:
