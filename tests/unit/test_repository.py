@@ -12,7 +12,7 @@ from lambdaserve.errors import ModelLoadError, ModelNotFound
 from lambdaserve.repository import ModelManifest, ModelRepository, TensorSpec
 from lambdaserve.settings import SOURCE_MODEL_REPOSITORY
 
-SHIPPED = ["breast_cancer", "diabetes", "digits", "iris"]
+SHIPPED = ["breast_cancer", "diabetes", "digits", "iris", "reviews"]
 
 
 @pytest.fixture
@@ -212,7 +212,8 @@ def test_shipped_manifests(repo: ModelRepository, name: str) -> None:
         assert m.onnx_path == SOURCE_MODEL_REPOSITORY / name / version / "model.onnx"
         assert m.onnx_path.is_file()
         assert [t.name for t in m.inputs] == ["input"]
-        assert m.inputs[0].datatype == "FP32"
+        # The text sample takes one string per row (feature "text"), the others floats.
+        assert m.inputs[0].datatype == ("BYTES" if name == "reviews" else "FP32")
         assert m.inputs[0].shape == (-1, len(m.feature_names))
         assert m.feature_index == {f: i for i, f in enumerate(m.feature_names)}
         raw = json.loads((m.directory / "model.json").read_text())

@@ -30,7 +30,7 @@ def iris_only() -> DataPlane:
 
 
 def test_model_names(plane: DataPlane, iris_only: DataPlane) -> None:
-    assert plane.model_names() == ["breast_cancer", "diabetes", "digits", "iris"]
+    assert plane.model_names() == ["breast_cancer", "diabetes", "digits", "iris", "reviews"]
     assert iris_only.model_names() == ["iris"]
     assert DataPlane(plane.repository, served=[]).model_names() == []
     assert DataPlane(plane.repository, served=["iris", "ghost"]).model_names() == ["iris"]

@@ -14,8 +14,12 @@ from lambdaserve.modelkit.project import Project
 def test_the_shipped_project_passes(project: Project) -> None:
     report = check(project)
     assert report.problems == []
-    assert "ok: 4 models, repository and template agree" in report.lines
+    assert "ok: 5 models, repository and template agree" in report.lines
     assert any(line.startswith("sizes: largest function") for line in report.lines)
+    # Every function's total against Lambda's limit, with what it is made of.
+    sized = [line for line in report.lines if line.startswith("size: ")]
+    assert len(sized) == 8 and any(line.startswith("size: ReviewsFunction ") for line in sized)
+    assert all(" MB of 250 MB (code " in line and "ModelsLayer" in line for line in sized)
 
 
 def _dangling_label(p: Project) -> None:

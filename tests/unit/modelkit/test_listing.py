@@ -16,6 +16,7 @@ def test_lists_every_version_with_its_function(project: Project) -> None:
         ("diabetes", "1"),
         ("digits", "1"),
         ("iris", "1"),
+        ("reviews", "1"),
     ]
     cancer = rows[0]
     assert cancer.labels == ["stable"] and cancer.default
