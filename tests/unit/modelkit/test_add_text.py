@@ -46,20 +46,20 @@ def _call(handler: Any, event: dict[str, Any], body: Any = None, **headers: str)
 
 
 def _event(project: Project, kind: str) -> dict[str, Any]:
-    return dict(json.loads((project.events / f"reviews_{kind}.json").read_text()))
+    return dict(json.loads((project.events / f"sentiment_{kind}.json").read_text()))
 
 
 @pytest.fixture
 def added(project: Project, text_source: tuple[Path, Path, Any]) -> Project:
     model, holdout, _ = text_source
-    add_model(project, AddOptions("reviews", model, holdout=holdout), _quiet)
+    add_model(project, AddOptions("sentiment", model, holdout=holdout), _quiet)
     return project
 
 
 def test_the_text_model_is_imported_with_a_string_input(
     added: Project, text_source: tuple[Path, Path, Any]
 ) -> None:
-    doc = json.loads((added.models / "reviews" / "1" / "model.json").read_text())
+    doc = json.loads((added.models / "sentiment" / "1" / "model.json").read_text())
     assert doc["inputs"] == [{"name": "input", "datatype": "BYTES", "shape": [-1, 1]}]
     assert doc["outputs"][0] == {"name": "label", "datatype": "BYTES", "shape": [-1]}
     assert doc["feature_names"] == ["text"]
@@ -68,13 +68,13 @@ def test_the_text_model_is_imported_with_a_string_input(
     accuracy = float((text_source[2].predict(texts) == np.asarray(classes)).mean())
     assert doc["metrics"]["accuracy"] == pytest.approx(accuracy, abs=1e-4)
     assert doc["source"]["estimator"] == "Pipeline(TfidfVectorizer, LogisticRegression)"
-    assert {p.stem for p in added.events.glob("reviews_*.json")} >= {
-        "reviews_predict",
-        "reviews_predict_named",
-        "reviews_predict_instances",
-        "reviews_tf_predict",
-        "reviews_tf_predict_columns",
-        "reviews_v2_infer",
+    assert {p.stem for p in added.events.glob("sentiment_*.json")} >= {
+        "sentiment_predict",
+        "sentiment_predict_named",
+        "sentiment_predict_instances",
+        "sentiment_tf_predict",
+        "sentiment_tf_predict_columns",
+        "sentiment_v2_infer",
     }
     assert check(added).problems == []
 
@@ -83,7 +83,7 @@ def test_every_protocol_answers_like_the_source(
     added: Project, text_source: tuple[Path, Path, Any], serve: Any
 ) -> None:
     source = text_source[2]
-    handler = serve(added, "reviews")
+    handler = serve(added, "sentiment")
     texts = ["The lamp works perfectly, love it!", "Broke after two days.", "It is okay."]
     proba = source.predict_proba(texts)
     labels = source.predict(texts).tolist()
@@ -145,7 +145,7 @@ def test_v2_binary_bytes_tensors_in_and_out(
     added: Project, text_source: tuple[Path, Path, Any], serve: Any
 ) -> None:
     source = text_source[2]
-    handler = serve(added, "reviews")
+    handler = serve(added, "sentiment")
     texts = ["Très bien, excellent quality", "terrible quality, a waste of money"]
     body, length = _binary_request(list(texts))
     response = _call(
@@ -236,7 +236,7 @@ def test_v2_binary_bytes_tensors_in_and_out(
 def test_bad_text_requests_get_a_clear_400(
     added: Project, serve: Any, kind: str, body: Any, message: str
 ) -> None:
-    response = _call(serve(added, "reviews"), _event(added, kind), body)
+    response = _call(serve(added, "sentiment"), _event(added, kind), body)
     assert response["statusCode"] == 400, response["body"]
     assert message in json.loads(response["body"])["error"]
 
