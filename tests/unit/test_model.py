@@ -43,9 +43,16 @@ def plain_run(manifest: ModelManifest, x: np.ndarray) -> dict[str, np.ndarray]:
     return dict(zip(names, session.run(names, {"input": x}), strict=True))
 
 
+WORDS = np.array(["works", "perfectly", "broke", "okay", "love", "waste", "the", "kettle"])
+
+
 def sample(manifest: ModelManifest, rows: int, seed: int = 0) -> np.ndarray:
     width = manifest.inputs[0].shape[1]
-    return np.random.default_rng(seed).uniform(0, 16, size=(rows, width)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    if manifest.inputs[0].datatype == "BYTES":  # the text sample: a few words per row
+        texts = [" ".join(rng.choice(WORDS, size=4)) for _ in range(rows * width)]
+        return np.array(texts, dtype=object).reshape(rows, width)
+    return rng.uniform(0, 16, size=(rows, width)).astype(np.float32)
 
 
 def test_all_shipped_versions_are_covered() -> None:
@@ -55,6 +62,7 @@ def test_all_shipped_versions_are_covered() -> None:
         ("diabetes", "1"),
         ("digits", "1"),
         ("iris", "1"),
+        ("reviews", "1"),
     ]
 
 
@@ -71,12 +79,20 @@ def test_predict_equals_plain_onnxruntime(
     for name, expected in want.items():
         assert got[name].dtype == expected.dtype
         assert got[name].shape == expected.shape
-        np.testing.assert_allclose(got[name], expected, rtol=1e-5, atol=1e-6)
+        if expected.dtype.kind == "O":  # string labels
+            assert got[name].tolist() == expected.tolist()
+        else:
+            np.testing.assert_allclose(got[name], expected, rtol=1e-5, atol=1e-6)
     if model.manifest.is_classifier:
         n_classes = len(model.manifest.class_labels or ())
         assert got["probabilities"].shape == (17, n_classes)
         np.testing.assert_allclose(got["probabilities"].sum(axis=1), 1.0, rtol=1e-5)
-        assert (got["label"] == got["probabilities"].argmax(axis=1)).all()
+        best = got["probabilities"].argmax(axis=1)
+        if got["label"].dtype.kind == "O":  # labels by name (the text sample)
+            names = np.array(model.manifest.class_labels, dtype=object)
+            assert (got["label"] == names[best]).all()
+        else:
+            assert (got["label"] == best).all()
     else:
         assert got["prediction"].shape == (17, 1)
 
@@ -184,8 +200,8 @@ def test_empty_outputs_filter_means_all(iris: OnnxModel) -> None:
 def test_warm_runs_a_real_inference(models: dict[tuple[str, str], OnnxModel]) -> None:
     for model in models.values():
         model.warm()  # returns nothing; must run every shipped graph on zeros without error
-        zeros = np.zeros((1, model.manifest.inputs[0].shape[1]), dtype=np.float32)
-        assert model.predict({"input": zeros})[model.output_names[0]].shape[0] == 1
+        one = sample(model.manifest, 1)
+        assert model.predict({"input": one})[model.output_names[0]].shape[0] == 1
 
 
 def test_session_config_is_applied() -> None:

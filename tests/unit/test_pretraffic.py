@@ -284,6 +284,6 @@ def test_lambda_invoker_calls_the_version_and_surfaces_function_errors() -> None
 
 def test_every_model_has_cases_and_every_case_a_right_answer() -> None:
     models = {c.model for c in CASES}
-    assert models == {"breast_cancer", "diabetes", "digits", "iris"}
+    assert models == {"breast_cancer", "diabetes", "digits", "iris", "reviews"}
     for c in CASES:
         assert c.status == 200 and c.bodies, c.name

@@ -27,7 +27,7 @@ def test_add_list_check_remove(
     code, out, _ = _run(["models", "--root", root], capsys)
     assert code == 0 and "cancer_gbm" in out and "CancerGbmFunction" in out
     code, out, _ = _run(["check", "--root", root], capsys)
-    assert code == 0 and "ok: 5 models" in out
+    assert code == 0 and "ok: 6 models" in out
     code, out, _ = _run(["remove-model", "cancer_gbm", "--root", root], capsys)
     assert code == 0 and "removed model cancer_gbm 1" in out
 

@@ -19,7 +19,7 @@ def index(root: Path) -> TestClient:
 def test_health_and_v2_server_routes(models_dir: Path) -> None:
     client = index(models_dir)
     health = client.get("/health").json()
-    assert health["status"] == "healthy" and health["models"] == 4 and health["broken"] == []
+    assert health["status"] == "healthy" and health["models"] == 5 and health["broken"] == []
     assert client.get("/v2").json()["extensions"] == ["binary_tensor_data"]
     assert client.get("/v2/health/live").json() == {"live": True}
     assert client.get("/v2/health/ready").json() == {"ready": True}
@@ -27,7 +27,7 @@ def test_health_and_v2_server_routes(models_dir: Path) -> None:
 
 def test_model_list_names_versions_labels_and_endpoints(models_dir: Path) -> None:
     models = {m["name"]: m for m in index(models_dir).get("/models").json()["models"]}
-    assert sorted(models) == ["breast_cancer", "diabetes", "digits", "iris"]
+    assert sorted(models) == ["breast_cancer", "diabetes", "digits", "iris", "reviews"]
     cancer = models["breast_cancer"]
     assert cancer["default_version"] == "1" and cancer["versions"] == ["1", "2"]
     assert cancer["labels"] == {"stable": "1", "canary": "2"}
