@@ -92,6 +92,13 @@ class Settings:
     batch_part_bytes: int = 16 * 1024 * 1024
     # Parse CSV in a helper process beside the model (default: when there are 2+ vCPUs).
     batch_parse_process: bool = field(default_factory=lambda: _parse_process(""))
+    # Fan-out (issue 16): inputs above this many bytes are cut into shards of about
+    # batch_shard_bytes and scored under the state machine (empty ARN: never fan out);
+    # gzip cannot be split, and above batch_gzip_max_bytes it is refused.
+    batch_fanout_bytes: int = 1024 * 1024 * 1024
+    batch_shard_bytes: int = 64 * 1024 * 1024
+    batch_gzip_max_bytes: int = 512 * 1024 * 1024
+    batch_state_machine: str = ""
     # Prediction cache: the per-container LRU (0 entries turns it off), its byte bound and
     # TTL; the shared DynamoDB table (empty: off) and how long a request waits for it.
     cache_entries: int = 1024
@@ -140,6 +147,10 @@ class Settings:
             batch_parse_process=_parse_process(
                 os.environ.get("LAMBDASERVE_BATCH_PARSE_PROCESS", "")
             ),
+            batch_fanout_bytes=_int("LAMBDASERVE_BATCH_FANOUT_BYTES", 1024 * 1024 * 1024),
+            batch_shard_bytes=_int("LAMBDASERVE_BATCH_SHARD_BYTES", 64 * 1024 * 1024),
+            batch_gzip_max_bytes=_int("LAMBDASERVE_BATCH_GZIP_MAX_BYTES", 512 * 1024 * 1024),
+            batch_state_machine=os.environ.get("LAMBDASERVE_BATCH_STATE_MACHINE", "").strip(),
             cache_entries=_int("LAMBDASERVE_CACHE_ENTRIES", 1024),
             cache_bytes=_int("LAMBDASERVE_CACHE_BYTES", 32 * 1024 * 1024),
             cache_ttl_seconds=_int("LAMBDASERVE_CACHE_TTL_SECONDS", 300),

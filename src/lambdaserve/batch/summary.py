@@ -13,6 +13,7 @@ from typing import Any
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 SKIPPED = "skipped"  # returned, never written: a repeated or stale event
+DISPATCHED = "dispatched"  # returned, never written: handed to the fan-out state machine
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Summary:
     duration_seconds: float = 0.0
     request_id: str | None = None
     note: str | None = None  # why a run was skipped (never written)
+    # A fanned-out job: shards, their durations, dispatch/compose overheads, cost estimate.
+    fanout: dict[str, Any] | None = None
 
     @property
     def failed(self) -> bool:
@@ -49,7 +52,7 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         seconds = self.duration_seconds
-        return {
+        record: dict[str, Any] = {
             "status": self.status,
             "input": {
                 "bucket": self.bucket,
@@ -75,6 +78,9 @@ class Summary:
             "rows_per_second": round(self.rows.read / seconds) if seconds > 0 else None,
             "request_id": self.request_id,
         }
+        if self.fanout is not None:
+            record["fanout"] = self.fanout
+        return record
 
 
 def _iso(epoch: float) -> str:
