@@ -99,6 +99,7 @@ class Settings:
     batch_shard_bytes: int = 64 * 1024 * 1024
     batch_gzip_max_bytes: int = 512 * 1024 * 1024
     batch_state_machine: str = ""
+    batch_max_concurrency: int = 100  # shards scored at once (the Map's MaxConcurrency)
     # Prediction cache: the per-container LRU (0 entries turns it off), its byte bound and
     # TTL; the shared DynamoDB table (empty: off) and how long a request waits for it.
     cache_entries: int = 1024
@@ -151,6 +152,7 @@ class Settings:
             batch_shard_bytes=_int("LAMBDASERVE_BATCH_SHARD_BYTES", 64 * 1024 * 1024),
             batch_gzip_max_bytes=_int("LAMBDASERVE_BATCH_GZIP_MAX_BYTES", 512 * 1024 * 1024),
             batch_state_machine=os.environ.get("LAMBDASERVE_BATCH_STATE_MACHINE", "").strip(),
+            batch_max_concurrency=_int("LAMBDASERVE_BATCH_MAX_CONCURRENCY", 100),
             cache_entries=_int("LAMBDASERVE_CACHE_ENTRIES", 1024),
             cache_bytes=_int("LAMBDASERVE_CACHE_BYTES", 32 * 1024 * 1024),
             cache_ttl_seconds=_int("LAMBDASERVE_CACHE_TTL_SECONDS", 300),

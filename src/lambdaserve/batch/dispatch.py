@@ -151,7 +151,9 @@ class Dispatcher:
             self.sfn().start_execution(
                 stateMachineArn=self.settings.batch_state_machine,
                 name=job.execution_name,
-                input=orjson.dumps({"job": job.to_json()}).decode(),
+                input=orjson.dumps(
+                    execution_input(job, self.settings.batch_max_concurrency)
+                ).decode(),
             )
         except ClientError as exc:
             if error_code(exc) != "ExecutionAlreadyExists":
@@ -171,6 +173,7 @@ class Dispatcher:
         return summary
 
     def _execution_arn(self, name: str) -> str:
+        """Executions are named after the job: the ARN is known without listing."""
         machine = self.settings.batch_state_machine
         return machine.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
@@ -181,3 +184,12 @@ class Dispatcher:
             if error_code(exc) == "ExecutionDoesNotExist":
                 return None
             raise
+
+
+def execution_input(job: FanoutJob, max_concurrency: int) -> dict[str, Any]:
+    """The state machine's input: the job, where the Map reads its items, how many at once."""
+    return {
+        "job": job.to_json(),
+        "manifest": {"Bucket": job.bucket, "Key": job.manifest_key},
+        "max_concurrency": max_concurrency,
+    }
