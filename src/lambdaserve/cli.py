@@ -171,6 +171,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         s3_port=args.s3_port,
         stores_port=args.stores_port,
         s3=not args.no_s3,
+        sfn_port=args.sfn_port,
     )
     opened: list[services.Service] = []
     runtime: LocalLambda | None = None
@@ -271,6 +272,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--lambda-port", type=int, default=3001, help="Lambda API port (3001)")
     serve.add_argument(
         "--s3-port", type=int, default=3002, help="local S3 port (3002; 0: any free port)"
+    )
+    serve.add_argument(
+        "--sfn-port",
+        type=int,
+        default=0,
+        help="local Step Functions port (0: any free port; the functions are told it)",
     )
     serve.add_argument("--no-s3", action="store_true", help="do not start local S3")
     serve.add_argument(

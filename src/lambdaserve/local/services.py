@@ -29,6 +29,7 @@ class ServeOptions:
     s3_port: int = 3002
     stores_port: int = 3005  # SSM parameters and DynamoDB tables
     s3: bool = True
+    sfn_port: int = 0  # Step Functions (the template's state machines); 0: any free port
 
 
 class Service(Protocol):
@@ -76,7 +77,7 @@ def open_all(template: Template, options: ServeOptions) -> Iterator[Service]:
 
 
 # The registered services, in banner order (imported for their @service side effect).
-from lambdaserve.local import gateway, lambda_api, s3, stores  # noqa: E402
+from lambdaserve.local import gateway, lambda_api, s3, stepfunctions, stores  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -89,5 +90,6 @@ __all__ = [
     "open_all",
     "s3",
     "service",
+    "stepfunctions",
     "stores",
 ]

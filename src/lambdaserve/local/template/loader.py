@@ -29,6 +29,11 @@ from lambdaserve.local.template.model import (
     Template,
 )
 from lambdaserve.local.template.sources import parse_events
+from lambdaserve.local.template.state_machines import (
+    STATE_MACHINE,
+    StateMachine,
+    parse_state_machine,
+)
 
 
 def _env_value(value: Any) -> str:
@@ -104,6 +109,7 @@ def load(
     buckets: dict[str, str] = {}
     ssm_parameters: dict[str, str] = {}
     tables: dict[str, Table] = {}
+    machines: dict[str, StateMachine] = {}
     for logical_id, resource in doc["Resources"].items():
         if not isinstance(resource, dict):
             raise LocalError(f"{path}: resource {logical_id} is not a mapping")
@@ -128,11 +134,22 @@ def load(
         elif kind == TABLE:
             table = _table(logical_id, resource, resolver)
             tables[table.name] = table
+        elif kind == STATE_MACHINE:
+            machines[logical_id] = parse_state_machine(logical_id, resource, resolver)
     for function in functions.values():
         for layer in function.layers:
             if layer not in layers:
                 raise LocalError(f"{function.logical_id}: layer {layer} is not in the template")
-    return Template(path.resolve(), functions, layers, buckets, region, ssm_parameters, tables)
+    return Template(
+        path.resolve(),
+        functions,
+        layers,
+        buckets,
+        region,
+        ssm_parameters,
+        tables,
+        state_machines=machines,
+    )
 
 
 def _ssm_parameter(

@@ -14,6 +14,7 @@ from lambdaserve.local.template.intrinsics import DEFAULT_REGION
 from lambdaserve.local.template.sources import EventSource, Unsupported
 from lambdaserve.local.template.sources.http_api import HttpRoute
 from lambdaserve.local.template.sources.s3 import S3Trigger
+from lambdaserve.local.template.state_machines import StateMachine
 
 # Lambda's defaults when neither the function nor Globals set them.
 DEFAULT_TIMEOUT = 3
@@ -87,6 +88,7 @@ class Template:
     region: str = DEFAULT_REGION
     ssm_parameters: Mapping[str, str] = field(default_factory=dict)  # name -> initial value
     tables: Mapping[str, Table] = field(default_factory=dict)  # local name -> its schema
+    state_machines: Mapping[str, StateMachine] = field(default_factory=dict)
 
     def function(self, logical_id: str) -> Function:
         try:
