@@ -15,7 +15,17 @@ from bench.budget import FULL, QUICK, Budget
 from bench.report import Section
 
 # Size first: its `sam build` also feeds the cold-start section's layer runs.
-SECTIONS = ("size", "warm", "cache", "cold", "init", "batch_requests", "batch_job", "cost")
+SECTIONS = (
+    "size",
+    "warm",
+    "cache",
+    "cold",
+    "init",
+    "batch_requests",
+    "batch_job",
+    "fanout",
+    "cost",
+)
 MODULES = {"batch_requests": "throughput", "init": "init_duration"}
 # Sections that price what earlier sections of the same run measured.
 USES_EARLIER = {"cost"}

@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from lambdaserve.batch.aligned import predict_aligned
 from lambdaserve.batch.blocks import Block, ParsedBlock, UnreadableInput
 from lambdaserve.batch.config import BatchConfig
 from lambdaserve.batch.formats import BlockFormat, open_format
@@ -125,7 +126,8 @@ class BlockPipeline:
             if not parsed.rows:
                 return Scored(parsed, b"")
             parsed_at = perf_counter()
-            outputs = predict(parsed.features)
+            # Fixed-shape calls by line number: the same bytes however the input was cut.
+            outputs = predict_aligned(predict, parsed.features, parsed.lines)
             predicted_at = perf_counter()
             spans.record("parse", started, parsed_at)
             spans.record("predict", parsed_at, predicted_at)

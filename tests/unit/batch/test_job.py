@@ -281,11 +281,13 @@ def test_failure_mid_write_leaves_no_output(
     ref = put(s3, "incoming/iris/big.csv", body)
     model = plane.model("iris")
     real = model.predict
-    calls = {"n": 0}
+    # Fail about 12 one-MiB blocks in (the model is called in fixed 1,024-row chunks).
+    fail_at_rows = 12 * (1 << 20) * len(lines) // len(body)
+    seen = {"rows": 0}
 
     def flaky(inputs: Any, outputs: Any = None) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 12:
+        seen["rows"] += next(iter(inputs.values())).shape[0]
+        if seen["rows"] > fail_at_rows:
             raise ConnectionError("injected failure after parts were uploaded")
         return real(inputs, outputs)
 
