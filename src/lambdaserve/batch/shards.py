@@ -71,6 +71,8 @@ class ShardPlan:
 class _Count:
     newlines: int
     quotes: int
+    head: bytes  # the segment's first `window` bytes: where its cut is searched first
+    last: bytes  # its last byte: does the next segment start a line?
 
 
 def plan_shards(
@@ -91,13 +93,15 @@ def plan_shards(
     planned = [size * k // count for k in range(count + 1)]
     segments = list(pairwise(planned))
     with ThreadPoolExecutor(max(1, min(threads, len(segments))), "shard-scan") as pool:
-        counts = list(pool.map(lambda seg: _count(read(*seg)), segments))
+        counts = list(pool.map(lambda seg: _count(read(*seg), window), segments))
     cuts, lines, quotes = [(0, 1)], 1, 0
     for k in range(1, count):
         lines += counts[k - 1].newlines
         quotes += counts[k - 1].quotes
         in_quotes = quoted and quotes % 2 == 1
-        found = _cut_after(read, planned[k], planned[k + 1], in_quotes, quoted, window)
+        found = _cut_after(
+            read, planned[k], planned[k + 1], in_quotes, quoted, window, counts[k], counts[k - 1]
+        )
         if found is None:
             continue
         cut, extra_lines = found
@@ -111,12 +115,19 @@ def plan_shards(
     return ShardPlan(header, shards)
 
 
-def _count(chunks: Iterable[bytes]) -> _Count:
+def _count(chunks: Iterable[bytes], window: int) -> _Count:
     newlines = quotes = 0
+    head = bytearray()
+    last = b""
     for chunk in chunks:
+        if not chunk:
+            continue
         newlines += chunk.count(_NEWLINE)
         quotes += chunk.count(_QUOTE)
-    return _Count(newlines, quotes)
+        if len(head) < window:
+            head += chunk[: window - len(head)]
+        last = chunk[-1:]
+    return _Count(newlines, quotes, bytes(head), last)
 
 
 def _first_line(read: ReadRange, size: int, window: int) -> bytes:
@@ -133,19 +144,29 @@ def _first_line(read: ReadRange, size: int, window: int) -> bytes:
 
 
 def _cut_after(
-    read: ReadRange, at: int, limit: int, in_quotes: bool, quoted: bool, window: int
+    read: ReadRange,
+    at: int,
+    limit: int,
+    in_quotes: bool,
+    quoted: bool,
+    window: int,
+    segment: _Count,
+    before: _Count,
 ) -> tuple[int, int] | None:
     """The first position in (at, limit] just past a line break outside quotes, scanning
-    from `at` in the given quote state, with the line breaks crossed before it; None if
-    there is none before `limit`."""
+    from `at` (the start of `segment`, after `before`) in the given quote state, with the
+    line breaks crossed before it; None if there is none before `limit`. The first window
+    was kept by the count pass: most cuts need no read of their own."""
     # A cut exactly at `at` is fine when the byte before it ends a line outside quotes.
-    previous = b"".join(read(at - 1, at))
-    if previous == _NEWLINE and not in_quotes:
+    if before.last == _NEWLINE and not in_quotes:
         return at, 0
     crossed = 0
     position = at
     while position < limit:
-        data = b"".join(read(position, min(limit, position + window)))
+        if position == at and segment.head:
+            data = segment.head
+        else:
+            data = b"".join(read(position, min(limit, position + window)))
         found = _scan(data, in_quotes, quoted)
         if found is not None:
             offset, newlines = found
