@@ -26,8 +26,11 @@ $(BIN)/.stamp: pyproject.toml layers/runtime/requirements.in
 
 setup: $(BIN)/.stamp
 
+# Concurrent environments per function: a batch fan-out's Map runs on this many workers.
+INSTANCES ?= 2
+
 serve: setup
-	$(BIN)/lambdaserve serve
+	$(BIN)/lambdaserve serve --instances $(INSTANCES)
 
 test: setup check unit
 
