@@ -22,12 +22,14 @@ def test_the_real_template_needs_every_service() -> None:
             "HttpApiService",
             "LambdaApiService",
             "S3Service",
+            "StepFunctionsService",  # the batch fan-out state machine
             "StoresService",  # the traffic overrides' SSM parameters
         ]
         endpoints = {k: v for s in opened for k, v in s.endpoints.items()}
         assert set(endpoints) == {
             "AWS_ENDPOINT_URL_LAMBDA",
             "AWS_ENDPOINT_URL_S3",
+            "AWS_ENDPOINT_URL_SFN",
             "AWS_ENDPOINT_URL_SSM",
         }
         assert all(v.startswith("http://127.0.0.1:") for v in endpoints.values())
