@@ -57,7 +57,7 @@ def run_once(body: bytes, key: str, overrides: dict[str, str], instances: int) -
 
     tpl = template.load(ROOT / "template.yaml")
     bucket = tpl.buckets[tpl.s3_triggers[0].bucket]
-    options = services.ServeOptions(port=0, lambda_port=0, s3_port=0, sfn_port=0)
+    options = services.ServeOptions(port=0, lambda_port=0, s3_port=0, stores_port=0, sfn_port=0)
     opened = list(services.open_all(tpl, options))
     endpoints = {k: v for service in opened for k, v in service.endpoints.items()}
     runtime = LocalLambda(
