@@ -31,6 +31,7 @@ REQUIREMENTS = ROOT / "layers" / "runtime" / "requirements.txt"
 REPORT = re.compile(r"^REPORT RequestId: .*?Init Duration: ([\d.]+) ms", re.MULTILINE)
 LIMIT = 1.15
 FLOOR = "FloorFunction"
+TRACING_ONLY = {"aws_xray_sdk", "wrapt"}  # the layer's, imported with DetailedTracing only
 
 
 def layer_modules(requirements: Path = REQUIREMENTS) -> list[str]:
@@ -42,7 +43,9 @@ def layer_modules(requirements: Path = REQUIREMENTS) -> list[str]:
     }
     names = set()
     for module, dists in importlib.metadata.packages_distributions().items():
-        if module.startswith("_") or "." in module:
+        # Not importable (wrapt ships "wrapt-stubs"), or imported only when detailed
+        # tracing is on: a floor that imported them would flatter our init.
+        if module.startswith("_") or not module.isidentifier() or module in TRACING_ONLY:
             continue
         if any(d.lower().replace("_", "-") in pinned for d in dists):
             names.add(module)
