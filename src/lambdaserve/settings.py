@@ -128,6 +128,12 @@ class Settings:
     model_bucket: str = ""
     model_prefix: str = "models/"
     model_cache_dir: Path = field(default_factory=lambda: DEFAULT_CACHE_DIR)
+    # Streaming predictions (issue 15): the SQS queue results go to (URL), the optional
+    # EventBridge bus that also gets them (name or ARN; empty: none), and the largest result
+    # one message may carry (SQS's message size limit).
+    stream_output_queue: str = ""
+    stream_event_bus: str = ""
+    stream_max_result_bytes: int = 256 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -173,4 +179,7 @@ class Settings:
             model_cache_dir=Path(
                 os.environ.get("LAMBDASERVE_MODEL_CACHE_DIR", "").strip() or DEFAULT_CACHE_DIR
             ),
+            stream_output_queue=os.environ.get("LAMBDASERVE_STREAM_OUTPUT_QUEUE", "").strip(),
+            stream_event_bus=os.environ.get("LAMBDASERVE_STREAM_EVENT_BUS", "").strip(),
+            stream_max_result_bytes=_int("LAMBDASERVE_STREAM_MAX_RESULT_BYTES", 256 * 1024),
         )

@@ -90,7 +90,7 @@ def decode(body: bytes, values: Mapping[str, str], manifest: ModelManifest) -> S
 
 
 def encode(response: InferenceResponse, decoded: SimpleRequest, manifest: ModelManifest) -> Encoded:
-    rows = _rows(response, manifest)
+    rows = prediction_rows(response, manifest)
     if decoded.single:
         doc = {"model": response.model_name, "version": response.model_version, **rows[0]}
     else:
@@ -98,7 +98,10 @@ def encode(response: InferenceResponse, decoded: SimpleRequest, manifest: ModelM
     return Encoded(dump_json(doc))
 
 
-def _rows(response: InferenceResponse, manifest: ModelManifest) -> list[dict[str, Any]]:
+def prediction_rows(
+    response: InferenceResponse, manifest: ModelManifest
+) -> list[dict[str, Any]]:
+    """One seed-style object per row (prediction, and label and probabilities for classifiers)."""
     outputs = response.outputs
     if manifest.is_classifier and "label" in outputs and "probabilities" in outputs:
         proba = outputs["probabilities"]

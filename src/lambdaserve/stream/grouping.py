@@ -1,0 +1,74 @@
+"""Messages grouped by (model, concrete version): each group is scored in one model call.
+
+A version field may name a version or a label; both resolve to the concrete version, so
+`"version": "stable"` and `"version": "1"` land in the same group when they are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lambdaserve.dataplane import DataPlane
+from lambdaserve.errors import ModelNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One message's share of a group: where it sits in the event, its rows, its id."""
+
+    index: int
+    message_id: str
+    caller_id: str | None
+    rows: np.ndarray
+    single: bool
+
+
+@dataclass(slots=True)
+class Group:
+    model: str
+    version: str
+    members: list[Member] = field(default_factory=list)
+
+
+class Resolver:
+    """Concrete versions for (model, version-or-label), asked once per pair per invocation."""
+
+    def __init__(self, plane: DataPlane) -> None:
+        self.plane = plane
+        self._known: dict[tuple[str, str | None], str] = {}
+
+    def __call__(self, model: str, version: str | None) -> str:
+        key = (model, version)
+        found = self._known.get(key)
+        if found is None:
+            if version is None or version in self.plane.versions(model):
+                found = self.plane.resolve(model, version)
+            elif version in self.plane.labels(model):
+                found = self.plane.resolve(model, label=version)
+            else:
+                raise ModelNotFound(f"model {model!r} has no version or label {version!r}")
+            self._known[key] = found
+        return found
+
+
+class Groups:
+    """Members added in event order; groups kept in order of their first member."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str, str], Group] = {}
+
+    def add(self, model: str, version: str, member: Member) -> None:
+        key = (model, version)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = Group(model, version)
+        group.members.append(member)
+
+    def __iter__(self) -> Iterator[Group]:
+        return iter(self._groups.values())
+
+    def __len__(self) -> int:
+        return len(self._groups)

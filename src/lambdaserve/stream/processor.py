@@ -1,0 +1,132 @@
+"""One invocation: every message parsed, grouped, scored and sent before Powertools' batch
+processor walks the records and reports the ones that were not delivered.
+
+Vectorized first, reported per record: the model runs once per (model, version) group and
+the sinks send in batches, so by the time Powertools calls the record handler the only
+thing left per record is to raise if its result was not delivered. A bad message (not
+JSON, unknown model, wrong width) is answered with an error result and acknowledged:
+retrying cannot fix it. A message whose result no sink took, or whose model failed for
+reasons of ours, is reported in `batchItemFailures`, so Lambda retries only it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lambdaserve.dataplane import DataPlane
+from lambdaserve.errors import LambdaserveError
+from lambdaserve.stream import request, results, scoring
+from lambdaserve.stream.grouping import Groups, Member, Resolver
+from lambdaserve.stream.messages import EventKind, Message, event_kind, messages
+from lambdaserve.stream.results import Result
+from lambdaserve.stream.sinks import Sink
+
+log = logging.getLogger("lambdaserve.stream")
+
+
+class NotDelivered(RuntimeError):
+    """Raised for a record whose result did not reach every sink: Powertools reports it."""
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    max_rows: int = 10_000  # rows one message may carry
+    max_result_bytes: int = 256 * 1024  # largest result one output message may carry
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one invocation did: the results in event order, and the ids to retry."""
+
+    results: list[Result]
+    failed: set[str]
+
+
+class StreamProcessor:
+    def __init__(
+        self, plane: DataPlane, sinks: Sequence[Sink], config: StreamConfig | None = None
+    ) -> None:
+        self.plane = plane
+        self.sinks = tuple(sinks)
+        self.config = config or StreamConfig()
+
+    def results(self, batch: Sequence[Message]) -> tuple[list[Result], set[str]]:
+        """Every message's result in event order, and the ids that must be retried."""
+        docs: list[dict[str, Any] | None] = [None] * len(batch)
+        groups = Groups()
+        resolve = Resolver(self.plane)
+        for index, message in enumerate(batch):
+            model: str | None = None
+            cid = version = None
+            try:
+                doc = request.parse_body(message.body)
+                cid, model = request.caller_id(doc), doc.get("model")
+                routed = request.route(doc)
+                version = resolve(routed.model, routed.version)
+                manifest = self.plane.manifest(routed.model, version)
+                rows = request.decode_rows(routed, manifest, self.config.max_rows)
+            except LambdaserveError as exc:
+                name = model if isinstance(model, str) else None
+                docs[index] = results.failure(message.message_id, cid, name, exc, version)
+                continue
+            member = Member(index, message.message_id, routed.caller_id, rows, routed.single)
+            groups.add(routed.model, version, member)
+        retry: set[str] = set()
+        for group in groups:
+            for scored in scoring.score(self.plane, group):
+                if scored.doc is None:
+                    retry.add(scored.member.message_id)
+                else:
+                    docs[scored.member.index] = scored.doc
+        limit = self.config.max_result_bytes
+        encoded = [results.encode(d, limit) for d in docs if d is not None]
+        return encoded, retry
+
+    def process(self, batch: Sequence[Message]) -> Outcome:
+        """Score and send; the ids whose results did not reach every sink."""
+        encoded, failed = self.results(batch)
+        for sink in self.sinks:
+            failed |= sink.send(encoded)
+        if failed:
+            log.warning("%d of %d message(s) will be retried", len(failed), len(batch))
+        return Outcome(encoded, failed)
+
+    def handle(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+        """The Lambda handler's work: `{"batchItemFailures": [...]}` via Powertools."""
+        kind = event_kind(event)
+        if kind is None:
+            return {"batchItemFailures": []}
+        outcome = self.process(messages(event, kind))
+        return report(dict(event), kind, outcome.failed, context)
+
+
+def report(
+    event: dict[str, Any], kind: EventKind, failed: set[str], context: Any
+) -> dict[str, Any]:
+    """Powertools' partial batch response: its record handler raises for undelivered ids."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    if kind is EventKind.SQS:
+        processor = BatchProcessor(event_type=EventType.SQS)
+
+        def record_id(record: Any) -> str:
+            return str(record.message_id)
+    else:
+        processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+
+        def record_id(record: Any) -> str:
+            return str(record.kinesis.sequence_number)
+
+    def record_handler(record: Any) -> None:
+        ident = record_id(record)
+        if ident in failed:
+            raise NotDelivered(f"the result of {ident} was not delivered; Lambda retries it")
+
+    return dict(process_partial_response(event, record_handler, processor, context))

@@ -1,0 +1,101 @@
+"""One message's JSON body: routing (model, version or label, the caller's id) and its rows.
+
+The body is the seed-style predict body plus routing:
+`{"model": "iris", "version": "1" | "stable", "id": "...", "features": [...] | {...}}` or
+`{..., "instances": [[...], {...}]}`. Checks here are the wire format's and the model's
+width; finiteness and dtype ranges are the model's checks, made on the whole group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from lambdaserve.codecs.arrays import numeric_array
+from lambdaserve.codecs.simple import rows_from_named
+from lambdaserve.errors import InvalidInput, PayloadTooLarge
+from lambdaserve.repository import ModelManifest
+
+ROUTING = ("model", "version", "id")
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    model: str
+    version: str | None  # a version or a label of the model; None: the model's default
+    caller_id: str | None
+    rows: Any  # the JSON value of `features` or `instances`
+    single: bool  # `features`: one row, answered with one prediction
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"message body is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput('message body must be a JSON object with "model" and "features"')
+    return doc
+
+
+def caller_id(doc: dict[str, Any]) -> str | None:
+    """The caller's id when it is a string or an integer (echoed even on errors)."""
+    value = doc.get("id")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def route(doc: dict[str, Any]) -> Routed:
+    model = doc.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidInput('"model" must be the name of a model')
+    version = doc.get("version")
+    if isinstance(version, int) and not isinstance(version, bool):
+        version = str(version)
+    if version is not None and (not isinstance(version, str) or not version):
+        raise InvalidInput('"version" must be a version or a label of the model')
+    if "id" in doc and doc["id"] is not None and caller_id(doc) is None:
+        raise InvalidInput('"id" must be a string or an integer')
+    if ("features" in doc) == ("instances" in doc):
+        raise InvalidInput('message must have exactly one of "features" or "instances"')
+    single = "features" in doc
+    return Routed(
+        model, version, caller_id(doc), doc["features" if single else "instances"], single
+    )
+
+
+def decode_rows(routed: Routed, manifest: ModelManifest, max_rows: int) -> np.ndarray:
+    """The message's rows as a [rows, features] array, checked against the model's width."""
+    if len(manifest.inputs) != 1:
+        raise InvalidInput(f"model {manifest.name!r} has several inputs; use the V2 protocol")
+    if routed.single:
+        features = routed.rows
+        if isinstance(features, dict):
+            features = rows_from_named(features, manifest, "features")
+        if not isinstance(features, list) or not features:
+            raise InvalidInput('"features" must be a non-empty list or an object of named features')
+        rows: list[Any] = [features]
+    else:
+        instances = routed.rows
+        if not isinstance(instances, list) or not instances:
+            raise InvalidInput('"instances" must be a non-empty list of rows')
+        if len(instances) > max_rows:
+            raise PayloadTooLarge(
+                f'"instances" has {len(instances):,} rows; one message may carry {max_rows:,}'
+            )
+        rows = [
+            rows_from_named(r, manifest, f"instances[{i}]") if isinstance(r, dict) else r
+            for i, r in enumerate(instances)
+        ]
+    array = numeric_array(rows, "features" if routed.single else "instances")
+    width = manifest.inputs[0].shape[-1] if manifest.inputs[0].shape else -1
+    if array.ndim != 2 or (width >= 0 and array.shape[1] != width):
+        got = array.shape[1] if array.ndim == 2 else "a different shape"
+        raise InvalidInput(f"model {manifest.name!r} expects {width} features per row, got {got}")
+    return array
