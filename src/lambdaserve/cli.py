@@ -172,6 +172,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         stores_port=args.stores_port,
         s3=not args.no_s3,
         sfn_port=args.sfn_port,
+        sqs_port=args.sqs_port,
+        sqs=not args.no_sqs,
     )
     opened: list[services.Service] = []
     runtime: LocalLambda | None = None
@@ -286,6 +288,10 @@ def parser() -> argparse.ArgumentParser:
         default=3005,
         help="local SSM parameters and DynamoDB tables of the template (3005; 0: any free port)",
     )
+    serve.add_argument(
+        "--sqs-port", type=int, default=3003, help="local SQS/Kinesis port (3003; 0: any)"
+    )
+    serve.add_argument("--no-sqs", action="store_true", help="do not start local SQS/Kinesis")
     serve.add_argument(
         "--instances", type=int, default=1, help="max concurrent environments per function (1)"
     )

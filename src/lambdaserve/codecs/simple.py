@@ -98,9 +98,7 @@ def encode(response: InferenceResponse, decoded: SimpleRequest, manifest: ModelM
     return Encoded(dump_json(doc))
 
 
-def prediction_rows(
-    response: InferenceResponse, manifest: ModelManifest
-) -> list[dict[str, Any]]:
+def prediction_rows(response: InferenceResponse, manifest: ModelManifest) -> list[dict[str, Any]]:
     """One seed-style object per row (prediction, and label and probabilities for classifiers)."""
     outputs = response.outputs
     if manifest.is_classifier and "label" in outputs and "probabilities" in outputs:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from lambdaserve.local.samples import Sample
 from lambdaserve.local.services import Service
 from lambdaserve.local.template import Function, Template
+from lambdaserve.local.template.sources.sqs import QueueTrigger, StreamTrigger
 
 MAX_PATHS = 4
 
@@ -29,6 +30,8 @@ def _feeds(function: Function) -> str:
     prefixes = sorted({t.prefix or "*" for t in function.s3_triggers})
     if prefixes:
         parts.append("S3 " + ", ".join(prefixes))
+    parts.extend(f"SQS {t.queue}" for t in function.sources(QueueTrigger))
+    parts.extend(f"Kinesis {t.stream}" for t in function.sources(StreamTrigger))
     return "; ".join(parts) or "invoke only"
 
 

@@ -30,6 +30,8 @@ class ServeOptions:
     stores_port: int = 3005  # SSM parameters and DynamoDB tables
     s3: bool = True
     sfn_port: int = 0  # Step Functions (the template's state machines); 0: any free port
+    sqs_port: int = 3003  # SQS, and Kinesis and EventBridge when the template has them
+    sqs: bool = True
 
 
 class Service(Protocol):
@@ -77,7 +79,14 @@ def open_all(template: Template, options: ServeOptions) -> Iterator[Service]:
 
 
 # The registered services, in banner order (imported for their @service side effect).
-from lambdaserve.local import gateway, lambda_api, s3, stepfunctions, stores  # noqa: E402
+from lambdaserve.local import (  # noqa: E402
+    gateway,
+    lambda_api,
+    queues,
+    s3,
+    stepfunctions,
+    stores,
+)
 
 __all__ = [
     "REGISTRY",
@@ -88,6 +97,7 @@ __all__ = [
     "gateway",
     "lambda_api",
     "open_all",
+    "queues",
     "s3",
     "service",
     "stepfunctions",

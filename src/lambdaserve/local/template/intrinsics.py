@@ -19,6 +19,10 @@ LAYER = "AWS::Serverless::LayerVersion"
 BUCKET = "AWS::S3::Bucket"
 SSM_PARAMETER = "AWS::SSM::Parameter"
 TABLE = "AWS::DynamoDB::Table"
+QUEUE = "AWS::SQS::Queue"
+KINESIS_STREAM = "AWS::Kinesis::Stream"
+EVENT_BUS = "AWS::Events::EventBus"
+EVENT_SOURCE_MAPPING = "AWS::Lambda::EventSourceMapping"
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
@@ -64,6 +68,18 @@ class Resolver:
             return str(name).lower()
         return f"{self.stack}-{_kebab(logical_id)}".lower()
 
+    def resource_name(self, logical_id: str, name_property: str) -> str:
+        """A queue's, stream's or bus's local name: its name property, else stack-kebab-id."""
+        props = (self.resources.get(logical_id) or {}).get("Properties") or {}
+        if name_property in props:
+            return str(self.resolve(props[name_property], f"{logical_id}.{name_property}"))
+        return f"{self.stack}-{_kebab(logical_id)}".lower()
+
+    def queue_url(self, logical_id: str) -> str:
+        """The URL SQS gives the queue (a local SQS answers to it: the name is its last part)."""
+        name = self.resource_name(logical_id, "QueueName")
+        return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{name}"
+
     def ref(self, name: str, where: str) -> Any:
         if name in self.params:
             return self.params[name]
@@ -75,6 +91,12 @@ class Resolver:
             return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:layer:{name}:1"
         if kind == BUCKET:
             return self.bucket_name(name)
+        if kind == QUEUE:
+            return self.queue_url(name)
+        if kind == KINESIS_STREAM:
+            return self.resource_name(name, "Name")
+        if kind == EVENT_BUS:
+            return self.resource_name(name, "Name")
         return name  # functions (and the rest) are known locally by their logical id
 
     def get_att(self, name: str, attribute: str, where: str) -> str:
@@ -86,6 +108,20 @@ class Resolver:
             return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
         if attribute == "Arn" and kind == BUCKET:
             return f"arn:aws:s3:::{self.bucket_name(name)}"
+        if kind == QUEUE:
+            queue = self.resource_name(name, "QueueName")
+            if attribute == "QueueName":
+                return queue
+            if attribute == "QueueUrl":
+                return self.queue_url(name)
+            if attribute == "Arn":
+                return f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:{queue}"
+        if attribute == "Arn" and kind == KINESIS_STREAM:
+            stream = self.resource_name(name, "Name")
+            return f"arn:aws:kinesis:{self.region}:{ACCOUNT_ID}:stream/{stream}"
+        if attribute == "Arn" and kind == EVENT_BUS:
+            bus = self.resource_name(name, "Name")
+            return f"arn:aws:events:{self.region}:{ACCOUNT_ID}:event-bus/{bus}"
         if attribute == "Arn":
             return f"arn:aws:local:{self.region}:{ACCOUNT_ID}:{name}"
         return f"{name}.{attribute}"

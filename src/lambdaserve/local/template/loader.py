@@ -5,6 +5,7 @@ by logical id, directories made absolute."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,12 @@ from lambdaserve.local.template.document import load_document, stack_name
 from lambdaserve.local.template.intrinsics import (
     BUCKET,
     DEFAULT_REGION,
+    EVENT_BUS,
+    EVENT_SOURCE_MAPPING,
     FUNCTION,
+    KINESIS_STREAM,
     LAYER,
+    QUEUE,
     SSM_PARAMETER,
     TABLE,
     Resolver,
@@ -25,15 +30,16 @@ from lambdaserve.local.template.model import (
     DEFAULT_TIMEOUT,
     Function,
     Layer,
+    Queue,
     Table,
     Template,
 )
-from lambdaserve.local.template.sources import parse_events
 from lambdaserve.local.template.state_machines import (
     STATE_MACHINE,
     StateMachine,
     parse_state_machine,
 )
+from lambdaserve.local.template.sources import EventSource, parse_events, sqs
 
 
 def _env_value(value: Any) -> str:
@@ -91,6 +97,22 @@ def _function(
     )
 
 
+def _queue(logical_id: str, resource: Mapping[str, Any], resolver: Resolver) -> Queue:
+    props = resolver.resolve(resource.get("Properties") or {}, logical_id)
+    redrive = props.get("RedrivePolicy") or {}
+    target = (resource.get("Properties") or {}).get("RedrivePolicy", {}).get("deadLetterTargetArn")
+    dead_letter = None
+    if isinstance(target, dict) and "Fn::GetAtt" in target:
+        dead_letter = str(target["Fn::GetAtt"][0])
+    return Queue(
+        logical_id,
+        resolver.resource_name(logical_id, "QueueName"),
+        int(props.get("VisibilityTimeout", 30)),
+        dead_letter,
+        int(redrive.get("maxReceiveCount", 0)),
+    )
+
+
 def load(
     path: Path,
     region: str = DEFAULT_REGION,
@@ -110,6 +132,10 @@ def load(
     ssm_parameters: dict[str, str] = {}
     tables: dict[str, Table] = {}
     machines: dict[str, StateMachine] = {}
+    queues: dict[str, Queue] = {}
+    streams: dict[str, str] = {}
+    buses: dict[str, str] = {}
+    mappings: dict[str, list[EventSource]] = {}
     for logical_id, resource in doc["Resources"].items():
         if not isinstance(resource, dict):
             raise LocalError(f"{path}: resource {logical_id} is not a mapping")
@@ -136,6 +162,20 @@ def load(
             tables[table.name] = table
         elif kind == STATE_MACHINE:
             machines[logical_id] = parse_state_machine(logical_id, resource, resolver)
+        elif kind == QUEUE:
+            queues[logical_id] = _queue(logical_id, resource, resolver)
+        elif kind == KINESIS_STREAM:
+            streams[logical_id] = resolver.resource_name(logical_id, "Name")
+        elif kind == EVENT_BUS:
+            buses[logical_id] = resolver.resource_name(logical_id, "Name")
+        elif kind == EVENT_SOURCE_MAPPING:
+            found = sqs.mapping(logical_id, resource.get("Properties") or {}, resolver)
+            mappings.setdefault(found.function, []).append(found)
+    for function_id, found_mappings in mappings.items():
+        if function_id not in functions:
+            raise LocalError(f"event source mapping for {function_id}, not a function here")
+        function = functions[function_id]
+        functions[function_id] = replace(function, events=(*function.events, *found_mappings))
     for function in functions.values():
         for layer in function.layers:
             if layer not in layers:
@@ -149,6 +189,9 @@ def load(
         ssm_parameters,
         tables,
         state_machines=machines,
+        queues=queues,
+        streams=streams,
+        event_buses=buses,
     )
 
 

@@ -15,6 +15,7 @@ from lambdaserve.local.template.sources import EventSource, Unsupported
 from lambdaserve.local.template.sources.http_api import HttpRoute
 from lambdaserve.local.template.sources.s3 import S3Trigger
 from lambdaserve.local.template.state_machines import StateMachine
+from lambdaserve.local.template.sources.sqs import QueueTrigger, StreamTrigger
 
 # Lambda's defaults when neither the function nor Globals set them.
 DEFAULT_TIMEOUT = 3
@@ -80,6 +81,17 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Queue:
+    """An SQS queue of the template, with what its local stand-in needs to behave alike."""
+
+    logical_id: str
+    name: str
+    visibility_timeout: int = 30
+    dead_letter: str | None = None  # logical id of the redrive target
+    max_receive_count: int = 0
+
+
+@dataclass(frozen=True)
 class Template:
     path: Path
     functions: Mapping[str, Function]
@@ -89,6 +101,9 @@ class Template:
     ssm_parameters: Mapping[str, str] = field(default_factory=dict)  # name -> initial value
     tables: Mapping[str, Table] = field(default_factory=dict)  # local name -> its schema
     state_machines: Mapping[str, StateMachine] = field(default_factory=dict)
+    queues: Mapping[str, Queue] = field(default_factory=dict)
+    streams: Mapping[str, str] = field(default_factory=dict)  # logical id -> local stream name
+    event_buses: Mapping[str, str] = field(default_factory=dict)  # logical id -> local bus name
 
     def function(self, logical_id: str) -> Function:
         try:
@@ -116,6 +131,14 @@ class Template:
     @property
     def s3_triggers(self) -> list[S3Trigger]:
         return self.sources(S3Trigger)
+
+    @property
+    def queue_triggers(self) -> list[QueueTrigger]:
+        return self.sources(QueueTrigger)
+
+    @property
+    def stream_triggers(self) -> list[StreamTrigger]:
+        return self.sources(StreamTrigger)
 
     @property
     def unsupported_events(self) -> list[Unsupported]:

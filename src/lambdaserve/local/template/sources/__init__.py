@@ -78,7 +78,7 @@ def parse_events(
 
 
 # The registered types (imported for their @source side effect).
-from lambdaserve.local.template.sources import http_api, s3  # noqa: E402
+from lambdaserve.local.template.sources import http_api, s3, sqs  # noqa: E402
 
 __all__ = [
     "REGISTRY",
@@ -89,4 +89,5 @@ __all__ = [
     "parse_events",
     "s3",
     "source",
+    "sqs",
 ]

@@ -22,9 +22,9 @@ Resources:
       Handler: app.handler
       Events:
         Api: {Type: HttpApi, Properties: {Path: /a, Method: GET}}
-        Queue: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn, BatchSize: 10}}
+        Queue: {Type: MQ, Properties: {Queue: !GetAtt Q.Arn, BatchSize: 10}}
   Q:
-    Type: AWS::SQS::Queue
+    Type: AWS::AmazonMQ::Broker
 """
 
 
@@ -37,24 +37,24 @@ class QueueSource:
 
 @pytest.fixture
 def sqs_registered() -> Iterator[None]:
-    @sources.source("SQS")
+    @sources.source("MQ")
     def parse(props: Mapping[str, Any], event: sources.EventContext) -> QueueSource:
         queue = str(event.resolver.resolve(props["Queue"], event.where))
         return QueueSource(event.function, queue, int(props.get("BatchSize", 10)))
 
     yield
-    del sources.REGISTRY["SQS"]
+    del sources.REGISTRY["MQ"]
 
 
 def test_the_shipped_types() -> None:
-    assert {"HttpApi", "S3"} <= set(sources.REGISTRY)
+    assert {"HttpApi", "S3", "SQS", "Kinesis"} <= set(sources.REGISTRY)
 
 
 def test_a_type_without_parser_is_kept_as_unsupported(tmp_path: Path) -> None:
     (tmp_path / "template.yaml").write_text(TEXT)
     loaded = template.load(tmp_path / "template.yaml")
     assert [r.key for r in loaded.routes] == ["GET /a"]
-    assert loaded.unsupported_events == [sources.Unsupported("Fn", "Queue", "SQS")]
+    assert loaded.unsupported_events == [sources.Unsupported("Fn", "Queue", "MQ")]
 
 
 def test_a_registered_type_is_parsed_and_found_by_its_record_type(
