@@ -55,6 +55,17 @@ class Served:
             aws_secret_access_key="local",
         )
 
+    def sqs_client(self) -> Any:
+        """A boto3 client for the local SQS server the banner announced."""
+        line = next(line for line in self.banner if line.strip().startswith("SQS "))
+        return boto3.client(
+            "sqs",
+            endpoint_url=line.split()[-1],
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
 
 def _read_banner(stream: IO[str], lines: list[str], done: threading.Event) -> None:
     for line in stream:
@@ -67,7 +78,7 @@ def _read_banner(stream: IO[str], lines: list[str], done: threading.Event) -> No
 def start(cwd: Path, log: Path, *extra: str) -> Served:
     port, lambda_port = free_port(), free_port()
     args = ["serve", "--port", str(port), "--lambda-port", str(lambda_port)]
-    args += ["--s3-port", "0", "--stores-port", "0"]
+    args += ["--s3-port", "0", "--stores-port", "0", "--sqs-port", "0"]
     process = subprocess.Popen(
         [sys.executable, "-m", "lambdaserve.cli", *args, *extra],
         cwd=cwd,

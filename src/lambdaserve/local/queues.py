@@ -189,7 +189,11 @@ class QueuePoller:
                 WaitTimeSeconds=0,
             )
             batch = answer.get("Messages") or []
-            got.extend(batch)
+            known = {m["MessageId"] for m in got}
+            fresh = [m for m in batch if m["MessageId"] not in known]
+            got.extend(fresh)
+            if len(fresh) < len(batch):
+                break  # visible again already (a short visibility timeout): batch is complete
             if not batch:
                 if got and time.monotonic() >= deadline:
                     break

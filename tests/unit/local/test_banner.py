@@ -22,7 +22,7 @@ def real() -> template.Template:
 
 @pytest.fixture(scope="module")
 def text(real: template.Template) -> Iterator[str]:
-    options = services.ServeOptions(port=0, lambda_port=0, s3_port=0)
+    options = services.ServeOptions(port=0, lambda_port=0, s3_port=0, sqs_port=0)
     opened = list(services.open_all(real, options))
     try:
         yield banner.text(real, opened, samples(ROOT), built=False)
@@ -34,7 +34,7 @@ def text(real: template.Template) -> Iterator[str]:
 def test_every_service_and_function_is_listed(real: template.Template, text: str) -> None:
     lines = text.splitlines()
     assert lines[0].startswith("lambdaserve local runtime: template.yaml (source tree)")
-    for name in ("HTTP API", "Lambda API", "S3"):
+    for name in ("HTTP API", "Lambda API", "S3", "SQS"):
         assert any(line.startswith(f"  {name} ") for line in lines), name
     for name in real.functions:
         assert any(line.startswith(f"  {name} ") for line in lines), name

@@ -7,7 +7,7 @@ from pathlib import Path
 from lambdaserve.local import services, template
 
 ROOT = Path(__file__).resolve().parents[3]
-FREE = services.ServeOptions(port=0, lambda_port=0, s3_port=0, stores_port=0)
+FREE = services.ServeOptions(port=0, lambda_port=0, s3_port=0, stores_port=0, sqs_port=0)
 
 
 def test_registered_in_banner_order() -> None:
@@ -22,6 +22,7 @@ def test_the_real_template_needs_every_service() -> None:
             "HttpApiService",
             "LambdaApiService",
             "S3Service",
+            "QueueService",
             "StepFunctionsService",  # the batch fan-out state machine
             "StoresService",  # the traffic overrides' SSM parameters
         ]
@@ -31,6 +32,9 @@ def test_the_real_template_needs_every_service() -> None:
             "AWS_ENDPOINT_URL_S3",
             "AWS_ENDPOINT_URL_SFN",
             "AWS_ENDPOINT_URL_SSM",
+            "AWS_ENDPOINT_URL_SQS",
+            "AWS_ENDPOINT_URL_KINESIS",
+            "AWS_ENDPOINT_URL_EVENTBRIDGE",
         }
         assert all(v.startswith("http://127.0.0.1:") for v in endpoints.values())
     finally:
@@ -47,10 +51,12 @@ def test_only_what_a_template_uses(small_template: template.Template) -> None:
         for service in opened:
             service.stop()
     real = template.load(ROOT / "template.yaml")
-    no_s3 = services.ServeOptions(port=0, lambda_port=0, s3_port=0, s3=False)
+    no_s3 = services.ServeOptions(
+        port=0, lambda_port=0, s3_port=0, stores_port=0, s3=False, sqs=False
+    )
     opened = list(services.open_all(real, no_s3))
     try:
-        assert "S3Service" not in [type(s).__name__ for s in opened]
+        assert {"S3Service", "QueueService"}.isdisjoint(type(s).__name__ for s in opened)
     finally:
         for service in opened:
             service.stop()
