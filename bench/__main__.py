@@ -24,6 +24,7 @@ SECTIONS = (
     "batch_requests",
     "batch_job",
     "fanout",
+    "stream",
     "cost",
 )
 MODULES = {"batch_requests": "throughput", "init": "init_duration"}

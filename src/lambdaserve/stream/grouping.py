@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import Any
 
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.errors import ModelNotFound
+from lambdaserve.repository import ModelManifest
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class Member:
     index: int
     message_id: str
     caller_id: str | None
-    rows: np.ndarray
+    rows: list[Any]  # JSON rows in the model's feature order, checked as a group's block
     single: bool
 
 
@@ -34,23 +34,27 @@ class Group:
 
 
 class Resolver:
-    """Concrete versions for (model, version-or-label), asked once per pair per invocation."""
+    """Concrete versions (and their manifests) for (model, version-or-label), asked once per
+    pair per invocation: a batch usually names a handful of models for many messages."""
 
     def __init__(self, plane: DataPlane) -> None:
         self.plane = plane
-        self._known: dict[tuple[str, str | None], str] = {}
+        self._known: dict[tuple[str, str | None], tuple[str, ModelManifest]] = {}
 
     def __call__(self, model: str, version: str | None) -> str:
+        return self.target(model, version)[0]
+
+    def target(self, model: str, version: str | None) -> tuple[str, ModelManifest]:
         key = (model, version)
         found = self._known.get(key)
         if found is None:
             if version is None or version in self.plane.versions(model):
-                found = self.plane.resolve(model, version)
+                concrete = self.plane.resolve(model, version)
             elif version in self.plane.labels(model):
-                found = self.plane.resolve(model, label=version)
+                concrete = self.plane.resolve(model, label=version)
             else:
                 raise ModelNotFound(f"model {model!r} has no version or label {version!r}")
-            self._known[key] = found
+            found = self._known[key] = (concrete, self.plane.manifest(model, concrete))
         return found
 
 

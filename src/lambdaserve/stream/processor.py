@@ -65,9 +65,8 @@ class StreamProcessor:
                 doc = request.parse_body(message.body)
                 cid, model = request.caller_id(doc), doc.get("model")
                 routed = request.route(doc)
-                version = resolve(routed.model, routed.version)
-                manifest = self.plane.manifest(routed.model, version)
-                rows = request.decode_rows(routed, manifest, self.config.max_rows)
+                version, manifest = resolve.target(routed.model, routed.version)
+                rows = request.row_list(routed, manifest, self.config.max_rows)
             except LambdaserveError as exc:
                 name = model if isinstance(model, str) else None
                 docs[index] = results.failure(message.message_id, cid, name, exc, version)

@@ -70,8 +70,8 @@ def route(doc: dict[str, Any]) -> Routed:
     )
 
 
-def decode_rows(routed: Routed, manifest: ModelManifest, max_rows: int) -> np.ndarray:
-    """The message's rows as a [rows, features] array, checked against the model's width."""
+def row_list(routed: Routed, manifest: ModelManifest, max_rows: int) -> list[Any]:
+    """The message's rows as JSON lists in the model's feature order (named ones ordered)."""
     if len(manifest.inputs) != 1:
         raise InvalidInput(f"model {manifest.name!r} has several inputs; use the V2 protocol")
     if routed.single:
@@ -80,22 +80,31 @@ def decode_rows(routed: Routed, manifest: ModelManifest, max_rows: int) -> np.nd
             features = rows_from_named(features, manifest, "features")
         if not isinstance(features, list) or not features:
             raise InvalidInput('"features" must be a non-empty list or an object of named features')
-        rows: list[Any] = [features]
-    else:
-        instances = routed.rows
-        if not isinstance(instances, list) or not instances:
-            raise InvalidInput('"instances" must be a non-empty list of rows')
-        if len(instances) > max_rows:
-            raise PayloadTooLarge(
-                f'"instances" has {len(instances):,} rows; one message may carry {max_rows:,}'
-            )
-        rows = [
-            rows_from_named(r, manifest, f"instances[{i}]") if isinstance(r, dict) else r
-            for i, r in enumerate(instances)
-        ]
-    array = numeric_array(rows, "features" if routed.single else "instances")
+        return [features]
+    instances = routed.rows
+    if not isinstance(instances, list) or not instances:
+        raise InvalidInput('"instances" must be a non-empty list of rows')
+    if len(instances) > max_rows:
+        raise PayloadTooLarge(
+            f'"instances" has {len(instances):,} rows; one message may carry {max_rows:,}'
+        )
+    return [
+        rows_from_named(r, manifest, f"instances[{i}]") if isinstance(r, dict) else r
+        for i, r in enumerate(instances)
+    ]
+
+
+def to_array(rows: list[Any], manifest: ModelManifest, what: str) -> np.ndarray:
+    """Rows (of one message, or of a whole group at once) as a checked [rows, features] array."""
+    array = numeric_array(rows, what)
     width = manifest.inputs[0].shape[-1] if manifest.inputs[0].shape else -1
     if array.ndim != 2 or (width >= 0 and array.shape[1] != width):
         got = array.shape[1] if array.ndim == 2 else "a different shape"
         raise InvalidInput(f"model {manifest.name!r} expects {width} features per row, got {got}")
     return array
+
+
+def decode_rows(routed: Routed, manifest: ModelManifest, max_rows: int) -> np.ndarray:
+    """One message's rows as a [rows, features] array, checked against the model's width."""
+    what = "features" if routed.single else "instances"
+    return to_array(row_list(routed, manifest, max_rows), manifest, what)

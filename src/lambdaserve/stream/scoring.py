@@ -17,9 +17,9 @@ import numpy as np
 
 from lambdaserve.codecs.simple import prediction_rows
 from lambdaserve.dataplane import DataPlane, RequestContext
-from lambdaserve.errors import LambdaserveError
+from lambdaserve.errors import InvalidInput, LambdaserveError
 from lambdaserve.inference import InferenceResponse
-from lambdaserve.stream import results
+from lambdaserve.stream import request, results
 from lambdaserve.stream.grouping import Group, Member
 
 log = logging.getLogger("lambdaserve.stream")
@@ -38,22 +38,32 @@ def score(plane: DataPlane, group: Group) -> list[Scored]:
     ctx = RequestContext(group.model, group.version, route="stream", started=time.perf_counter())
     try:
         selection = plane.select(ctx)
-        name = selection.manifest.inputs[0].name
-        try:
-            return _predict(plane, ctx, name, group.members)
-        except LambdaserveError as exc:
-            if exc.status >= 500 or len(group.members) == 1:
-                raise
-            # The block was refused: find the member(s) responsible, one call each.
-            return [s for member in group.members for s in _alone(plane, ctx, name, member)]
+        manifest = selection.manifest
+        refused: list[Scored] = []
+        try:  # the whole group's rows in one conversion and one check
+            rows = [row for m in group.members for row in m.rows]
+            block: np.ndarray | None = request.to_array(rows, manifest, "rows")
+            good = group.members
+        except InvalidInput:  # someone sent bad rows: find who, one message at a time
+            good, arrays = [], []
+            for m in group.members:
+                try:
+                    arrays.append(request.to_array(m.rows, manifest, _what(m)))
+                    good.append(m)
+                except LambdaserveError as exc:
+                    refused.append(Scored(m, _failure(m, ctx, exc)))
+            block = np.concatenate(arrays) if len(arrays) > 1 else arrays[0] if arrays else None
+        name = manifest.inputs[0].name
+        scored = _scored(plane, ctx, name, good, block) if block is not None else []
+        if refused:
+            order = {m.index: i for i, m in enumerate(group.members)}
+            scored = sorted(scored + refused, key=lambda s: order[s.member.index])
+        return scored
     except LambdaserveError as exc:
         ctx.status, ctx.error = exc.status, exc
         if exc.status >= 500:
             return _retry(group, exc)
-        return [
-            Scored(m, results.failure(m.message_id, m.caller_id, group.model, exc, group.version))
-            for m in group.members
-        ]
+        return [Scored(m, _failure(m, ctx, exc)) for m in group.members]
     except Exception as exc:
         ctx.status, ctx.error = 500, exc
         return _retry(group, exc)
@@ -61,10 +71,41 @@ def score(plane: DataPlane, group: Group) -> list[Scored]:
         plane.finish(ctx)
 
 
-def _predict(
-    plane: DataPlane, ctx: RequestContext, name: str, members: list[Member]
+def _what(member: Member) -> str:
+    return "features" if member.single else "instances"
+
+
+def _failure(member: Member, ctx: RequestContext, exc: LambdaserveError) -> dict[str, Any]:
+    return results.failure(member.message_id, member.caller_id, ctx.model, exc, ctx.version)
+
+
+def _scored(
+    plane: DataPlane, ctx: RequestContext, name: str, members: list[Member], block: Any
 ) -> list[Scored]:
-    block = members[0].rows if len(members) == 1 else np.concatenate([m.rows for m in members])
+    """The block in one model call; if the model refuses it, each member alone."""
+    try:
+        return _predict(plane, ctx, name, members, block)
+    except LambdaserveError as exc:
+        if exc.status >= 500:
+            raise
+    # A value the model refuses (NaN, beyond float32) is in the block: one call each.
+    found: list[Scored] = []
+    start = 0
+    for m in members:
+        alone = block[start : start + len(m.rows)]
+        start += len(m.rows)
+        try:
+            found.extend(_predict(plane, ctx, name, [m], alone))
+        except LambdaserveError as exc:
+            if exc.status >= 500:
+                raise
+            found.append(Scored(m, _failure(m, ctx, exc)))
+    return found
+
+
+def _predict(
+    plane: DataPlane, ctx: RequestContext, name: str, members: list[Member], block: Any
+) -> list[Scored]:
     outputs = plane.predict_block(ctx, {name: block})
     selection = ctx.selection
     assert selection is not None  # select ran
@@ -79,16 +120,6 @@ def _predict(
         scored.append(Scored(m, doc))
         start = end
     return scored
-
-
-def _alone(plane: DataPlane, ctx: RequestContext, name: str, member: Member) -> list[Scored]:
-    try:
-        return _predict(plane, ctx, name, [member])
-    except LambdaserveError as exc:
-        if exc.status >= 500:
-            raise
-        doc = results.failure(member.message_id, member.caller_id, ctx.model, exc, ctx.version)
-        return [Scored(member, doc)]
 
 
 def _retry(group: Group, exc: BaseException) -> list[Scored]:

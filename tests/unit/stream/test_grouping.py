@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from lambdaserve.dataplane import DataPlane
@@ -33,7 +32,7 @@ def test_unknown_models_versions_and_labels(
 
 def test_groups_keep_event_order_within_and_first_seen_order_across() -> None:
     groups = Groups()
-    row = np.zeros((1, 4))
+    row = [[0.0, 0.0, 0.0, 0.0]]
     for index, key in enumerate([("iris", "1"), ("bc", "2"), ("iris", "1"), ("bc", "1")]):
         groups.add(*key, Member(index, f"m{index}", None, row, True))
     assert [(g.model, g.version, [m.index for m in g.members]) for g in groups] == [

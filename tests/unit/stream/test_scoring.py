@@ -34,7 +34,7 @@ def calls(plane: DataPlane, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[in
 def group(*members: tuple[np.ndarray, bool]) -> Group:
     g = Group("iris", "1")
     for i, (rows, single) in enumerate(members):
-        g.members.append(Member(i, f"m{i}", f"c{i}", rows, single))
+        g.members.append(Member(i, f"m{i}", f"c{i}", rows.tolist(), single))
     return g
 
 
@@ -61,7 +61,7 @@ def test_a_refused_block_is_rescored_per_message_so_only_the_bad_one_fails(
     bad = ROWS[:1].copy()
     bad[0, 2] = np.inf
     scored = scoring.score(plane, group((ROWS[:1], True), (bad, True), (ROWS[1:2], True)))
-    assert calls == [3, 1, 1, 1]
+    assert calls == [3, 1, 1, 1]  # the block, then each message alone
     docs = [s.doc for s in scored]
     assert docs[0] and "prediction" in docs[0]
     assert docs[1] and docs[1]["status"] == 400 and "NaN or infinite" in docs[1]["error"]
@@ -73,6 +73,21 @@ def test_a_value_beyond_float32_is_an_error_for_that_message_only(plane: DataPla
     scored = scoring.score(plane, group((ROWS[:1], True), (huge, True)))
     assert scored[0].doc and "prediction" in scored[0].doc
     assert scored[1].doc and scored[1].doc["status"] == 400
+
+
+def test_rows_that_are_not_numbers_fail_their_message_and_keep_the_order(
+    plane: DataPlane, calls: list[int]
+) -> None:
+    g = group((ROWS[:1], True), (ROWS[1:2], True), (ROWS[2:3], False))
+    g.members[1] = Member(1, "m1", "c1", [[1.0, "x", 2.0, 3.0]], True)
+    g.members[2] = Member(2, "m2", "c2", [[1.0, 2.0], [1.0, 2.0]], False)
+    scored = scoring.score(plane, g)
+    assert calls == [1]  # the good message alone: the bad ones never reach the model
+    assert [s.member.message_id for s in scored] == ["m0", "m1", "m2"]
+    docs = [s.doc for s in scored]
+    assert docs[0] and "prediction" in docs[0]
+    assert docs[1] and "features: values must be numbers" in docs[1]["error"]
+    assert docs[2] and "expects 4 features per row, got 2" in docs[2]["error"]
 
 
 def test_our_own_model_failure_retries_the_group_instead_of_blaming_it(
