@@ -242,7 +242,8 @@ class QueuePoller:
 
 
 class StreamPoller:
-    """Lambda's Kinesis event source mapping for one trigger: every shard from LATEST."""
+    """Lambda's Kinesis event source mapping for one trigger: every shard from its starting
+    position (LATEST, or TRIM_HORIZON)."""
 
     def __init__(
         self, queues: LocalQueues, trigger: StreamTrigger, invoke: Invoke, log: Log | None = None
@@ -259,7 +260,9 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}
         for shard in self.kinesis.list_shards(StreamName=self.name)["Shards"]:
             self._iterators[shard["ShardId"]] = self.kinesis.get_shard_iterator(
-                StreamName=self.name, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+                StreamName=self.name,
+                ShardId=shard["ShardId"],
+                ShardIteratorType=trigger.starting_position,
             )["ShardIterator"]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"kinesis-{self.name}", daemon=True)

@@ -48,7 +48,7 @@ Resources:
     Properties:
       FunctionName: !Ref Fn
       EventSourceArn: !GetAtt Stream.Arn
-      StartingPosition: LATEST
+      StartingPosition: TRIM_HORIZON
       FunctionResponseTypes: [ReportBatchItemFailures]
 """
 
@@ -149,12 +149,12 @@ def test_kinesis_retries_from_the_lowest_failed_record(
                 }
         return {"batchItemFailures": []}
 
+    assert queues.kinesis is not None
+    name = tpl.streams["Stream"]
+    for data in ("a", "b", "c"):  # before the poller starts: one batch from TRIM_HORIZON
+        queues.kinesis.put_record(StreamName=name, Data=data.encode(), PartitionKey="p")
     poller = StreamPoller(queues, tpl.stream_triggers[0], invoker(handler, events))
     try:
-        assert queues.kinesis is not None
-        name = tpl.streams["Stream"]
-        records = [{"Data": data.encode(), "PartitionKey": "p"} for data in ("a", "b", "c")]
-        queues.kinesis.put_records(StreamName=name, Records=records)  # one call: one batch
         wait(lambda: len(events) >= 2)
     finally:
         poller.stop()

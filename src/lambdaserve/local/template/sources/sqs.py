@@ -33,6 +33,7 @@ class StreamTrigger:
     batch_size: int = 100
     batching_window: float = 0.0
     report_failures: bool = False
+    starting_position: str = "LATEST"  # or TRIM_HORIZON: every record the shard holds
 
 
 def _source_id(value: Any, where: str) -> str:
@@ -59,7 +60,8 @@ def trigger(
         return QueueTrigger(function, logical_id, size, window, report)
     if kind == KINESIS_STREAM:
         size = int(resolver.resolve(props.get("BatchSize", 100), where))
-        return StreamTrigger(function, logical_id, size, window, report)
+        start = str(resolver.resolve(props.get("StartingPosition", "LATEST"), where))
+        return StreamTrigger(function, logical_id, size, window, report, start)
     raise LocalError(f"{where}: {logical_id} is not an SQS queue or Kinesis stream of the template")
 
 
