@@ -82,8 +82,8 @@ def open_all(template: Template, options: ServeOptions) -> Iterator[Service]:
 from lambdaserve.local import (  # noqa: E402
     gateway,
     lambda_api,
-    queues,
     s3,
+    sqs,
     stepfunctions,
     stores,
 )
@@ -97,9 +97,9 @@ __all__ = [
     "gateway",
     "lambda_api",
     "open_all",
-    "queues",
     "s3",
     "service",
+    "sqs",
     "stepfunctions",
     "stores",
 ]

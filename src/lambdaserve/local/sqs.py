@@ -23,8 +23,8 @@ from typing import Any
 
 from lambdaserve.local.errors import LocalError
 from lambdaserve.local.runtime import LocalLambda
-from lambdaserve.local.s3 import _check_port
 from lambdaserve.local.samples import Sample
+from lambdaserve.local.server import check_port
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import ACCOUNT_ID, Template
 from lambdaserve.local.template.sources.sqs import QueueTrigger, StreamTrigger
@@ -107,7 +107,7 @@ class LocalQueues:
     def __init__(self, template: Template, host: str = "127.0.0.1", port: int = 0) -> None:
         from moto.server import ThreadedMotoServer  # dev-only, heavy: imported on use
 
-        _check_port(host, port)
+        check_port(host, port, "local SQS", "--sqs-port")
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.template = template
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from lambdaserve.local import template
-from lambdaserve.local.queues import LocalQueues, QueuePoller, StreamPoller, failures
+from lambdaserve.local.sqs import LocalQueues, QueuePoller, StreamPoller, failures
 
 TEXT = """
 Parameters:
