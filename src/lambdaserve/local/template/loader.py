@@ -34,12 +34,12 @@ from lambdaserve.local.template.model import (
     Table,
     Template,
 )
+from lambdaserve.local.template.sources import EventSource, parse_events, sqs
 from lambdaserve.local.template.state_machines import (
     STATE_MACHINE,
     StateMachine,
     parse_state_machine,
 )
-from lambdaserve.local.template.sources import EventSource, parse_events, sqs
 
 
 def _env_value(value: Any) -> str:

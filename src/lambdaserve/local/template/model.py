@@ -14,8 +14,8 @@ from lambdaserve.local.template.intrinsics import DEFAULT_REGION
 from lambdaserve.local.template.sources import EventSource, Unsupported
 from lambdaserve.local.template.sources.http_api import HttpRoute
 from lambdaserve.local.template.sources.s3 import S3Trigger
-from lambdaserve.local.template.state_machines import StateMachine
 from lambdaserve.local.template.sources.sqs import QueueTrigger, StreamTrigger
+from lambdaserve.local.template.state_machines import StateMachine
 
 # Lambda's defaults when neither the function nor Globals set them.
 DEFAULT_TIMEOUT = 3
