@@ -18,6 +18,7 @@ from lambdaserve.repository import ModelRepository
 from lambdaserve.rest import download, feedback, index, simple, tfserving, v2
 from lambdaserve.rest.feedback import feedback_service
 from lambdaserve.rest.http import JSONResponse
+from lambdaserve.rest.limits import Limits
 from lambdaserve.settings import Settings
 
 logger = logging.getLogger("lambdaserve")
@@ -103,16 +104,16 @@ def create_model_app(settings: Settings, plane: DataPlane | None = None) -> Fast
         default_response_class=JSONResponse,
         telemetry=NO_TELEMETRY,
     )
-    limit = settings.max_body_bytes
+    limits = Limits.from_settings(settings)
     # Flat: the routes join the app's own list. include_router would add a matching layer
     # that every request walks through (~15 µs a call). Starlette tries routes in order, so
     # the predict and infer routes go first.
-    routes = [r for p in (simple, tfserving, v2) for r in p.router(plane, limit).routes]
+    routes = [r for p in (simple, tfserving, v2) for r in p.router(plane, limits).routes]
     routes += download.router(plane).routes
     hot = [r for r in routes if "POST" in (getattr(r, "methods", None) or ())]
     app.router.routes[:0] = hot
     app.router.routes.extend(r for r in routes if r not in hot)
-    app.router.routes.extend(feedback.router(feedback_service(plane, settings), limit).routes)
+    app.router.routes.extend(feedback.router(feedback_service(plane, settings), limits).routes)
     install_error_handlers(app)
     app.state.dataplane = plane
     return app

@@ -16,6 +16,7 @@ from lambdaserve.observability.feedback import FeedbackService, PredictionStore
 from lambdaserve.observability.sink import write_stdout
 from lambdaserve.observability.stage import MetricsStage
 from lambdaserve.rest.http import JSONResponse, LeanRoute, check_content_type, json_body, read_body
+from lambdaserve.rest.limits import Limits
 from lambdaserve.settings import Settings
 
 _ENTRY = {
@@ -52,7 +53,7 @@ def feedback_service(plane: DataPlane, settings: Settings) -> FeedbackService:
     return FeedbackService(name, store, class_labels, write_stdout)
 
 
-def router(service: FeedbackService, limit: int) -> APIRouter:
+def router(service: FeedbackService, limits: Limits) -> APIRouter:
     api = APIRouter(tags=["feedback"], route_class=LeanRoute)
 
     @api.post("/models/{model}/feedback", openapi_extra=_DOC, summary="Ground-truth feedback")
@@ -62,7 +63,8 @@ def router(service: FeedbackService, limit: int) -> APIRouter:
             raise ModelNotFound(f"model {name!r} not found")
         headers = request.headers
         check_content_type(headers.get("content-type"))
-        body = await read_body(request, limit, headers.get("content-length"))
+        body = await read_body(request, limits.body_bytes, headers.get("content-length"))
+        limits.check_depth(body)
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as exc:

@@ -26,6 +26,7 @@ from lambdaserve.dataplane import DataPlane, RequestContext
 from lambdaserve.dataplane.context import NO_ATTRIBUTES
 from lambdaserve.inference import InferenceResponse
 from lambdaserve.rest.http import check_content_type, read_body
+from lambdaserve.rest.limits import Limits
 
 MODEL_VERSION = b"x-model-version"
 _EMPTY: Mapping[str, str] = NO_VALUES
@@ -38,6 +39,9 @@ class Binding:
     # codec value name -> lower-case HTTP header carrying it, in the request / the response
     request_headers: Mapping[str, str] = field(default_factory=dict)
     response_headers: Mapping[str, str] = field(default_factory=dict)
+    # The codec value giving the length of the body's JSON part (binary data follows it);
+    # None: the whole body is JSON. The depth limit reads only the JSON part.
+    json_length: str | None = None
 
 
 class RawResponse(Response):
@@ -51,11 +55,12 @@ class RawResponse(Response):
 
 
 class Pipeline:
-    def __init__(self, plane: DataPlane, binding: Binding, limit: int) -> None:
+    def __init__(self, plane: DataPlane, binding: Binding, limits: Limits) -> None:
         self._plane = plane
         self._codec = binding.codec
         self._media_types = binding.media_types
-        self._limit = limit
+        self._limits = limits
+        self._json_length = binding.json_length
         # One pass over the request headers fills both: what the selector and stages
         # declared (ctx.attributes) and what the codec needs (its values).
         self._wanted: dict[bytes, tuple[bool, str]] = {
@@ -83,12 +88,14 @@ class Pipeline:
         started = perf_counter()
         content_type, content_length, attributes, values = self._read_headers(request, values)
         ctx = RequestContext(name, version, label, route, attributes, started)
-        plane, codec = self._plane, self._codec
+        plane, codec, limits = self._plane, self._codec, self._limits
         try:
             check_content_type(content_type, self._media_types)
-            ctx.body = body = await read_body(request, self._limit, content_length)
+            ctx.body = body = await read_body(request, limits.body_bytes, content_length)
+            limits.check_depth(self._json_part(body, values))
             manifest = plane.select(ctx).manifest
             decoded = codec.decode(body, values, manifest)
+            limits.check_rows(decoded.inference.inputs)
             ctx.decoded = perf_counter()
             response = plane.infer(ctx, decoded.inference)
             ctx.inferred = perf_counter()
@@ -102,6 +109,12 @@ class Pipeline:
         ctx.reply_body, ctx.reply_media_type = encoded.body, encoded.media_type
         plane.finish(ctx)  # headers a finisher adds are still sent
         return RawResponse(encoded.body, self._headers(ctx, response, encoded))
+
+    def _json_part(self, body: bytes, values: Mapping[str, str]) -> bytes:
+        length = values.get(self._json_length) if self._json_length else None
+        if length is not None and length.isdigit():
+            return body[: int(length)]
+        return body  # a bad length is the codec's to report
 
     def _read_headers(
         self, request: Request, path_values: Mapping[str, str]

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from lambdaserve.codecs import simple
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.rest.http import JSON_TYPES, JSONResponse, LeanRoute, json_body
+from lambdaserve.rest.limits import Limits
 from lambdaserve.rest.pipeline import Binding, Pipeline
 
 _PREDICT_DOC = json_body(simple.REQUEST_SCHEMA, simple.REQUEST_EXAMPLE)
@@ -26,12 +27,12 @@ def model_info(plane: DataPlane, name: str, version: str | None) -> dict[str, An
     }
 
 
-def router(plane: DataPlane, limit: int) -> APIRouter:
+def router(plane: DataPlane, limits: Limits) -> APIRouter:
     # LeanRoute: endpoints take the bare Request (no per-request dependency solving). One
     # endpoint serves a path with and without `/versions/{version}`; decorators apply
     # bottom-up, so the plain path is registered, and tried, first.
     api = APIRouter(tags=["simple"], route_class=LeanRoute)
-    pipeline = Pipeline(plane, Binding(simple, JSON_TYPES), limit)
+    pipeline = Pipeline(plane, Binding(simple, JSON_TYPES), limits)
 
     @api.post(
         "/models/{model}/versions/{version}/predict",

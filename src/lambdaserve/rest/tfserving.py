@@ -9,6 +9,7 @@ from lambdaserve.codecs import tfserving
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.errors import InvalidInput
 from lambdaserve.rest.http import TF_SERVING_TYPES, JSONResponse, LeanRoute, json_body
+from lambdaserve.rest.limits import Limits
 from lambdaserve.rest.pipeline import Binding, Pipeline
 
 _PREDICT_DOC = json_body(tfserving.REQUEST_SCHEMA, tfserving.REQUEST_EXAMPLE)
@@ -16,12 +17,12 @@ _PREDICT_DOC = json_body(tfserving.REQUEST_SCHEMA, tfserving.REQUEST_EXAMPLE)
 _VERB_VALUES = {verb: {tfserving.VERB: verb} for verb in tfserving.VERBS}
 
 
-def router(plane: DataPlane, limit: int) -> APIRouter:
+def router(plane: DataPlane, limits: Limits) -> APIRouter:
     # LeanRoute: endpoints take the bare Request (no per-request dependency solving). A GET
     # endpoint serves its path plain, per version and per label; decorators apply bottom-up,
     # so the plain path is registered, and tried, first.
     api = APIRouter(tags=["tensorflow-serving"], route_class=LeanRoute)
-    pipeline = Pipeline(plane, Binding(tfserving, TF_SERVING_TYPES), limit)
+    pipeline = Pipeline(plane, Binding(tfserving, TF_SERVING_TYPES), limits)
 
     @api.post("/v1/models/{model_verb}", openapi_extra=_PREDICT_DOC, summary="Predict")
     async def predict(request: Request) -> Response:

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from lambdaserve.codecs import v2
 from lambdaserve.dataplane import DataPlane
 from lambdaserve.rest.http import BINARY_TYPES, JSON_TYPES, JSONResponse, LeanRoute, json_body
+from lambdaserve.rest.limits import Limits
 from lambdaserve.rest.pipeline import Binding, Pipeline
 
 _INFER_DOC = json_body(v2.REQUEST_SCHEMA, v2.REQUEST_EXAMPLE)
@@ -18,15 +19,16 @@ BINDING = Binding(
     JSON_TYPES + BINARY_TYPES,
     request_headers={v2.JSON_LENGTH: JSON_LENGTH_HEADER},
     response_headers={v2.JSON_LENGTH: JSON_LENGTH_HEADER},
+    json_length=v2.JSON_LENGTH,
 )
 
 
-def router(plane: DataPlane, limit: int) -> APIRouter:
+def router(plane: DataPlane, limits: Limits) -> APIRouter:
     # LeanRoute: endpoints take the bare Request (no per-request dependency solving). One
     # endpoint serves a path with and without `/versions/{version}`; decorators apply
     # bottom-up, so the plain path is registered, and tried, first.
     api = APIRouter(tags=["open-inference-protocol"], route_class=LeanRoute)
-    pipeline = Pipeline(plane, BINDING, limit)
+    pipeline = Pipeline(plane, BINDING, limits)
 
     @api.post(
         "/v2/models/{model}/versions/{version}/infer",

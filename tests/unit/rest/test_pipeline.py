@@ -18,6 +18,7 @@ from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelRepository
 from lambdaserve.rest import v2 as v2_routes
 from lambdaserve.rest.app import create_model_app
+from lambdaserve.rest.limits import Limits
 from lambdaserve.rest.pipeline import Pipeline
 from lambdaserve.settings import SOURCE_MODEL_REPOSITORY, Settings
 
@@ -217,7 +218,7 @@ def reader(models_dir: Path) -> Pipeline:
     """The V2 pipeline of a plane whose selector and stage declared two headers."""
     plane = DataPlane(ModelRepository(models_dir), served=["breast_cancer"])
     plane.configure(CallerKey(plane), [Recording()])
-    return Pipeline(plane, v2_routes.BINDING, 1024)
+    return Pipeline(plane, v2_routes.BINDING, Limits(body_bytes=1024))
 
 
 @settings(max_examples=200, deadline=None)
