@@ -12,7 +12,7 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 .PHONY: help setup serve test check lint format typecheck unit validate scan lock build size bench models events text-model clean
 
 help:
-	@echo "make serve   - local API on http://127.0.0.1:3000 serving the shipped models"
+	@echo "make serve   - local API on http://127.0.0.1:3000 serving the shipped models (AUTH=none: open)"
 	@echo "make test    - lint, type-check and the whole test suite"
 	@echo "make build   - sam build (ARCH=arm64 for Graviton)"
 	@echo "make bench   - benchmarks, writes bench/out/report.{json,md}"
@@ -29,8 +29,9 @@ setup: $(BIN)/.stamp
 # Concurrent environments per function: a batch fan-out's Map runs on this many workers.
 INSTANCES ?= 2
 
+# AUTH=none: every route open (a quick demo); by default routes need what the template says.
 serve: setup
-	$(BIN)/lambdaserve serve --instances $(INSTANCES)
+	$(BIN)/lambdaserve serve --instances $(INSTANCES) $(if $(AUTH),--auth $(AUTH))
 
 test: setup check unit
 

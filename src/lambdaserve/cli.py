@@ -174,6 +174,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sfn_port=args.sfn_port,
         sqs_port=args.sqs_port,
         sqs=not args.no_sqs,
+        auth=args.auth != "none",
     )
     opened: list[services.Service] = []
     runtime: LocalLambda | None = None
@@ -292,6 +293,14 @@ def parser() -> argparse.ArgumentParser:
         "--sqs-port", type=int, default=3003, help="local SQS/Kinesis port (3003; 0: any)"
     )
     serve.add_argument("--no-sqs", action="store_true", help="do not start local SQS/Kinesis")
+    serve.add_argument(
+        "--auth",
+        choices=("template", "none"),
+        default="template",
+        help="template: routes need what the template's HttpApi Auth says, as in AWS (SigV4 "
+        "with your AWS credentials or printed dummy ones; a printed local JWT); none: every "
+        "route open, for a quick demo",
+    )
     serve.add_argument(
         "--instances", type=int, default=1, help="max concurrent environments per function (1)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,9 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
+from local_auth import SigV4, banner_credentials, without_aws_credentials
+
+from lambdaserve.local.auth import sigv4
 
 pytestmark = pytest.mark.slow  # runs `serve` in a subprocess
 
@@ -82,6 +86,7 @@ def start(cwd: Path, log: Path, *extra: str) -> Served:
     process = subprocess.Popen(
         [sys.executable, "-m", "lambdaserve.cli", *args, *extra],
         cwd=cwd,
+        env=without_aws_credentials(),  # IAM routes: serve signs with dummies it prints
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,
@@ -128,7 +133,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def http(served: Served) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served.api, timeout=120) as client:
+    """Signed as the banner's curl examples are (every route needs IAM by default)."""
+    auth = SigV4(banner_credentials(served.banner))
+    with httpx.Client(base_url=served.api, timeout=120, auth=auth) as client:
         yield client
 
 
@@ -152,16 +159,30 @@ def _commands(served: Served) -> list[list[str]]:
     return [shlex.split(line) for line in tried]
 
 
-def test_curl_examples_from_the_banner_work(served: Served, http: httpx.Client) -> None:
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_examples_from_the_banner_work(served: Served) -> None:
+    """Run as printed: curl signs them (--aws-sigv4) with the credentials the banner shows."""
     curls = [c for c in _commands(served) if c[0] == "curl"]
     assert len([c for c in curls if "-X" in c]) == 3
     for curl in curls:
-        method = curl[curl.index("-X") + 1] if "-X" in curl else "GET"
-        url = next(arg for arg in curl if arg.startswith("http://"))
-        body = curl[curl.index("-d") + 1] if "-d" in curl else None
-        headers = {"content-type": "application/json"} if body else {}
-        response = http.request(method, url, content=body, headers=headers)
-        assert response.status_code == 200, (curl, response.text)
+        assert "--aws-sigv4" in curl
+        done = subprocess.run(
+            [*curl, "-o", "/dev/null", "-w", "%{http_code}"], capture_output=True, text=True
+        )
+        assert done.stdout == "200", (curl, done.stdout, done.stderr)
+
+
+def test_unsigned_or_badly_signed_requests_are_forbidden(served: Served) -> None:
+    key = banner_credentials(served.banner)
+    wrong = SigV4(sigv4.AccessKey(key.access_key, key.secret_key + "x"))
+    with httpx.Client(base_url=served.api, timeout=120) as client:
+        for auth in (None, wrong):
+            for method, path in (("GET", "/health"), ("POST", "/models/iris/predict")):
+                body = {"features": IRIS_ROW} if method == "POST" else None
+                response = client.request(method, path, json=body, auth=auth)
+                assert response.status_code == 403
+                assert response.json() == {"message": "Forbidden"}
+    assert "POST /models/iris/predict refused: signature does not match" in served.log.read_text()
 
 
 def test_aws_examples_from_the_banner_work(served: Served) -> None:

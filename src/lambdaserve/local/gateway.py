@@ -8,6 +8,7 @@ Authorization happens where API Gateway does it: after routing, before the funct
 invoked. An `Authorizer` sees the matched request and either refuses it (API Gateway's
 403 `{"message":"Forbidden"}` or 401) or returns the context the function receives as
 requestContext.authorizer; without one every route is open (AuthorizationType NONE).
+`serve` installs the template's own (auth/policy.py) unless told `--auth none`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
-from typing import Any
 
+from lambdaserve.local.auth.contract import Authorizer, Decision, GatewayRequest
+from lambdaserve.local.auth.policy import LocalAuth
 from lambdaserve.local.errors import InvokeRejected, LocalError
 from lambdaserve.local.events import (
     HttpResponse,
@@ -34,33 +35,11 @@ from lambdaserve.local.samples import Sample, curl_examples
 from lambdaserve.local.server import LocalServer, bind, serve_in_thread, stop, url
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import Template
+from lambdaserve.local.template.http_auth import NONE
 
 MAX_BODY = 10 * 1024 * 1024  # HTTP API's request size limit
 
 AccessLog = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class GatewayRequest:
-    """A routed request, as an authorizer sees it."""
-
-    method: str
-    raw_path: str
-    raw_query: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    match: RouteMatch
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An authorizer's answer: a refusal to send, or the context for the function."""
-
-    refusal: HttpResponse | None = None
-    context: Mapping[str, Any] | None = None
-
-
-Authorizer = Callable[[GatewayRequest], Decision]
 
 
 def _read_chunked(handler: BaseHTTPRequestHandler) -> bytes:
@@ -188,28 +167,45 @@ def handler_for(
 
 
 class HttpApiService:
-    """The template's HttpApi routes on a loopback port (`sam local start-api`)."""
+    """The template's HttpApi routes on a loopback port (`sam local start-api`), authorized
+    as the template's HttpApi Auth says (`ServeOptions.auth` False: every route open)."""
 
     def __init__(self, template: Template, options: ServeOptions) -> None:
         self.routes = RouteTable(template.routes)
+        self.auth: LocalAuth | None = None
+        if options.auth:
+            self.auth = LocalAuth(template.http_auth, template.routes, template.region)
+        self.deployed_auth = template.http_auth.default
         self.server: LocalServer = bind(options.host, options.port, what="HTTP API")
         self.url = url(self.server)
-        self.authorizer: Authorizer | None = None
+        self.authorizer: Authorizer | None = self.auth
 
     @property
     def endpoints(self) -> Mapping[str, str]:
         return {}
 
     def describe(self) -> list[str]:
-        return [f"  HTTP API    {self.url}   ({len(self.routes)} routes)"]
+        lines = [f"  HTTP API    {self.url}   ({len(self.routes)} routes)"]
+        if self.auth is not None:
+            return lines + self.auth.describe()
+        warning = (
+            f"  Auth        OFF (--auth none): ANY CALLER on {self.url} reaches every route; "
+            f"the deployed API's default authorizer is {self.deployed_auth}"
+        )
+        return [*lines, warning]
 
     def examples(self, samples: list[Sample]) -> list[str]:
-        return [command for command, _ in curl_examples(self.url, self.routes, samples)]
+        options = self.auth.curl_options if self.auth is not None else None
+        return [command for command, _ in curl_examples(self.url, self.routes, samples, options)]
 
     def start(self, runtime: LocalLambda, log: Log) -> None:
         def access(line: str) -> None:
             log("http", line)
 
+        if self.auth is not None:
+            self.auth.log = access
+        elif self.deployed_auth != NONE:
+            log("http", "WARNING: authorization is OFF (--auth none): every route is open")
         handler = handler_for(runtime, self.routes, access, self.authorizer)
         serve_in_thread(self.server, "http-api", handler)
 
@@ -220,3 +216,6 @@ class HttpApiService:
 @service("HttpApi")
 def open_http_api(template: Template, options: ServeOptions) -> HttpApiService | None:
     return HttpApiService(template, options) if template.routes else None
+
+
+__all__ = ["Authorizer", "Decision", "GatewayRequest", "HttpApiService", "handler_for"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lambdaserve.local.routes import RouteMatch, RouteTable
+from lambdaserve.local.template import HttpRoute
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,15 @@ def _is_catch_all(match: RouteMatch) -> bool:
     return match.route.path in ("$default", "/{proxy+}")
 
 
-def curl_examples(api: str, routes: RouteTable, samples: list[Sample]) -> list[tuple[str, Sample]]:
+def curl_examples(
+    api: str,
+    routes: RouteTable,
+    samples: list[Sample],
+    auth: Callable[[HttpRoute], str] | None = None,
+) -> list[tuple[str, Sample]]:
     """One curl per method and top-level path segment, from the shortest sample event that a
-    route more specific than the catch-all takes (a catch-all sample is usually an error case)."""
+    route more specific than the catch-all takes (a catch-all sample is usually an error case).
+    `auth`: the curl options that authorize a request to a route (SigV4 signing, a token)."""
     chosen: dict[tuple[str, str], tuple[int, str, Sample]] = {}
     for sample in samples:
         event = sample.event
@@ -63,6 +71,9 @@ def curl_examples(api: str, routes: RouteTable, samples: list[Sample]) -> list[t
         query = event.get("rawQueryString") or ""
         target = shlex.quote(f"{api}{path}{'?' + query if query else ''}")
         command = f"curl -s {target}" if method == "GET" else f"curl -s -X {method} {target}"
+        options = auth(match.route) if auth else ""
+        if options:
+            command = command.replace("curl -s ", f"curl -s {options} ", 1)
         body = event.get("body")
         if body:
             content_type = (event.get("headers") or {}).get("content-type")

@@ -32,6 +32,7 @@ class ServeOptions:
     sfn_port: int = 0  # Step Functions (the template's state machines); 0: any free port
     sqs_port: int = 3003  # SQS, and Kinesis and EventBridge when the template has them
     sqs: bool = True
+    auth: bool = True  # the HttpApi's authorizers enforced (False: `--auth none`)
 
 
 class Service(Protocol):

@@ -8,11 +8,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from local_auth import SigV4
 
 from lambdaserve.local import gateway, server
+from lambdaserve.local.auth import sigv4
+from lambdaserve.local.auth.policy import LocalAuth, Signer
 from lambdaserve.local.events import error_response
 from lambdaserve.local.routes import RouteTable
 from lambdaserve.local.runtime import LocalLambda
+from lambdaserve.local.template.http_auth import IAM, ApiAuth
 
 pytestmark = pytest.mark.slow  # starts function processes
 
@@ -137,3 +141,23 @@ def test_an_authorizer_refuses_before_any_invocation_or_passes_its_context(
     finally:
         server.stop(http)
     assert [r.match.route.key for r in seen] == ["GET /echo", "GET /echo"]
+
+
+def test_the_templates_iam_authorizer_at_the_gateway(runtime: LocalLambda) -> None:
+    """Signed as AWS's SDKs sign (tests/local_auth.py): the function sees the IAM identity."""
+    key = sigv4.AccessKey("AKIALOCALGATEWAY0000", "secret")
+    api = ApiAuth(IAM)
+    auth = LocalAuth(api, runtime.template.routes, "us-east-1", lambda: Signer(key, "env"))
+    routes = RouteTable(runtime.template.routes)
+    http = server.bind("127.0.0.1", 0)
+    server.serve_in_thread(http, "gateway-iam", gateway.handler_for(runtime, routes, None, auth))
+    try:
+        with httpx.Client(base_url=server.url(http), timeout=30) as client:
+            refused = client.post("/items/1", json={"k": 1})
+            assert refused.status_code == 403 and refused.json() == {"message": "Forbidden"}
+            signed = client.post("/items/a%20b?x=1", json={"k": 1}, auth=SigV4(key))
+            context = echoed(signed)["requestContext"]
+            assert isinstance(context, dict)
+            assert context["authorizer"]["iam"]["accessKey"] == key.access_key
+    finally:
+        server.stop(http)

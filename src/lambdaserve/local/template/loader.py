@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdaserve.local.errors import LocalError
-from lambdaserve.local.template import sam_globals
+from lambdaserve.local.template import http_auth, sam_globals
 from lambdaserve.local.template.document import load_document, stack_name
 from lambdaserve.local.template.intrinsics import (
     BUCKET,
@@ -180,6 +180,7 @@ def load(
         for layer in function.layers:
             if layer not in layers:
                 raise LocalError(f"{function.logical_id}: layer {layer} is not in the template")
+    auth = http_auth.parse(doc["Resources"], resolver)
     return Template(
         path.resolve(),
         functions,
@@ -192,6 +193,7 @@ def load(
         queues=queues,
         streams=streams,
         event_buses=buses,
+        http_auth=auth,
     )
 
 

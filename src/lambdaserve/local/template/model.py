@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from lambdaserve.local.errors import LocalError
+from lambdaserve.local.template.http_auth import ApiAuth
 from lambdaserve.local.template.intrinsics import DEFAULT_REGION
 from lambdaserve.local.template.sources import EventSource, Unsupported
 from lambdaserve.local.template.sources.http_api import HttpRoute
@@ -104,6 +105,7 @@ class Template:
     queues: Mapping[str, Queue] = field(default_factory=dict)
     streams: Mapping[str, str] = field(default_factory=dict)  # logical id -> local stream name
     event_buses: Mapping[str, str] = field(default_factory=dict)  # logical id -> local bus name
+    http_auth: ApiAuth = field(default_factory=ApiAuth)  # who may call the HttpApi routes
 
     def function(self, logical_id: str) -> Function:
         try:

@@ -16,6 +16,9 @@ class HttpRoute:
     method: str
     path: str
     function: str
+    # The route's own Auth.Authorizer (NONE, AWS_IAM or a JWT authorizer's name); None: the
+    # API's DefaultAuthorizer guards it.
+    auth: str | None = None
 
     @property
     def key(self) -> str:
@@ -30,4 +33,8 @@ def parse(props: Mapping[str, Any], event: EventContext) -> HttpRoute:
         return HttpRoute("ANY", "$default", event.function)
     if method == "X-AMAZON-APIGATEWAY-ANY-METHOD":
         method = "ANY"
-    return HttpRoute(method, str(path), event.function)
+    auth = event.resolver.resolve(props.get("Auth"), f"{event.where}.Auth") or {}
+    authorizer = auth.get("Authorizer") if isinstance(auth, dict) else None
+    return HttpRoute(
+        method, str(path), event.function, None if authorizer is None else str(authorizer)
+    )
