@@ -79,14 +79,15 @@ def _read_banner(stream: IO[str], lines: list[str], done: threading.Event) -> No
     done.set()
 
 
-def start(cwd: Path, log: Path, *extra: str) -> Served:
+def start(cwd: Path, log: Path, *extra: str, env: dict[str, str] | None = None) -> Served:
     port, lambda_port = free_port(), free_port()
     args = ["serve", "--port", str(port), "--lambda-port", str(lambda_port)]
     args += ["--s3-port", "0", "--stores-port", "0", "--sqs-port", "0"]
     process = subprocess.Popen(
         [sys.executable, "-m", "lambdaserve.cli", *args, *extra],
         cwd=cwd,
-        env=without_aws_credentials(),  # IAM routes: serve signs with dummies it prints
+        # IAM routes: with no credentials around, serve signs with dummies it prints.
+        env=without_aws_credentials() if env is None else env,
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,
