@@ -9,13 +9,14 @@ export SAM_CLI_TELEMETRY := 0
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 
-.PHONY: help setup serve test check lint format typecheck unit validate scan lock build size bench models events text-model clean
+.PHONY: help setup serve test check lint format typecheck unit validate scan lock build size bench load models events text-model clean
 
 help:
 	@echo "make serve   - local API on http://127.0.0.1:3000 serving the shipped models (AUTH=none: open)"
 	@echo "make test    - lint, type-check and the whole test suite"
 	@echo "make build   - sam build (ARCH=arm64 for Graviton)"
 	@echo "make bench   - benchmarks, writes bench/out/report.{json,md}"
+	@echo "make load    - loopback load test against lambdaserve serve, writes bench/out/load.md"
 
 $(BIN)/.stamp: pyproject.toml layers/runtime/requirements.in
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (Lambda's python3.12 runtime); install it or set PYTHON312=" >&2; exit 1; }
@@ -76,6 +77,11 @@ size: build
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Loopback load test against `lambdaserve serve` (10,000 mixed requests, 16 clients, 10%
+# malformed): writes bench/out/load.md; fails on any error or growing memory.
+load: setup
+	$(BIN)/python -m bench.load
 
 # After editing layers/runtime/requirements.in: hash every wheel (x86_64 and aarch64).
 lock: setup
