@@ -43,3 +43,10 @@ class ModelLoadError(LambdaserveError):
     """A model in the repository is broken: our fault, not the caller's."""
 
     status = 500
+
+
+class ModelNotReady(LambdaserveError):
+    """A version that failed to load at init: the function stays up and says which and why
+    (the reason names no file path or library), instead of failing its init over and over."""
+
+    status = 503

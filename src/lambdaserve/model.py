@@ -47,6 +47,10 @@ class OnnxModel:
     def __init__(self, manifest: ModelManifest, config: SessionConfig | None = None) -> None:
         self.manifest = manifest
         started = time.perf_counter()
+        if not manifest.onnx_path.is_file():
+            raise ModelLoadError(
+                f"cannot load model {manifest.name!r} version {manifest.version}: no model.onnx"
+            )
         try:
             self.session = ort.InferenceSession(
                 str(manifest.onnx_path),
@@ -55,7 +59,8 @@ class OnnxModel:
             )
         except Exception as exc:  # onnxruntime raises its own unrelated types
             raise ModelLoadError(
-                f"cannot load model {manifest.name!r} version {manifest.version}"
+                f"cannot load model {manifest.name!r} version {manifest.version}: its "
+                "model.onnx is corrupt or not an ONNX model"
             ) from exc
         # What GET /models/{m} reports about the loaded version (issue 14).
         self.load_seconds = time.perf_counter() - started

@@ -17,7 +17,7 @@ import numpy as np
 from lambdaserve.dataplane.context import RequestContext, Selection
 from lambdaserve.dataplane.selection import PathSelector, Selector
 from lambdaserve.dataplane.stages import Finisher, Next, Stage, chain, finishers, run_model
-from lambdaserve.errors import ModelNotFound
+from lambdaserve.errors import ModelLoadError, ModelNotFound, ModelNotReady
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.model import OnnxModel, SessionConfig
 from lambdaserve.repository import ModelManifest, ModelRepository
@@ -38,6 +38,9 @@ class DataPlane:
         # passes its one model so it never answers for another function's model.
         self.served = frozenset(served) if served is not None else None
         self._models: dict[tuple[str, str], OnnxModel] = {}
+        # (name, version) -> why it failed to load at init (load_all): not ready, not retried
+        # (a deployed repository is read-only), answered 503 with the reason.
+        self.unready: dict[tuple[str, str], str] = {}
         self._selections: dict[tuple[str, str], Selection] = {}
         # (name, version, label) -> concrete version. A deployed repository is read-only
         # (a Lambda layer), so a successful resolution holds for the container's life and
@@ -157,6 +160,10 @@ class DataPlane:
         key = (name, self.resolve(name, version, label))
         model = self._models.get(key)
         if model is None:
+            if key in self.unready:
+                raise ModelNotReady(
+                    f"model {name!r} version {key[1]} is not ready: {self.unready[key]}"
+                )
             manifest = self.repository.manifest(*key)
             self.repository.materialize(manifest)  # an S3-stored file is fetched first
             model = OnnxModel(manifest, self.config)
@@ -179,9 +186,21 @@ class DataPlane:
         ]
 
     def load_all(self, name: str) -> None:
-        """Load and warm every version at init, when Lambda's CPU boost is free."""
+        """Load and warm every version at init, when Lambda's CPU boost is free.
+
+        A version that cannot load (model file missing or corrupt, manifest invalid) is
+        recorded as not ready, and logged; the others serve. Raising here would fail the
+        function's init, which Lambda retries on every request: a crash loop that says
+        nothing to callers.
+        """
         for version in self.versions(name):
-            self.model(name, version)
+            try:
+                self.model(name, version)
+            except ModelLoadError as exc:
+                self.unready[(name, version)] = exc.message
+                logger.error(
+                    "model %s version %s is not ready: %s", name, version, exc.message, exc_info=exc
+                )
 
     def is_loaded(self, name: str, version: str) -> bool:
         return (name, version) in self._models

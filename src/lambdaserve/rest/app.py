@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lambdaserve import __version__
 from lambdaserve.dataplane import DataPlane, create_dataplane
-from lambdaserve.errors import LambdaserveError
+from lambdaserve.errors import LambdaserveError, ModelNotReady
 from lambdaserve.repository import ModelRepository
 from lambdaserve.rest import download, feedback, index, simple, tfserving, v2
 from lambdaserve.rest.feedback import feedback_service
@@ -54,7 +54,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LambdaserveError)
     async def lambdaserve_error(request: Request, exc: LambdaserveError) -> JSONResponse:
-        if exc.status >= 500:
+        if exc.status >= 500 and not isinstance(exc, ModelNotReady):
             # The message may name files or libraries: logged with the request id, not sent.
             logger.error("request %s failed: %s", request_id(request), exc.message, exc_info=exc)
             return internal_error(request, exc.status)

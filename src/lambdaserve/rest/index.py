@@ -11,6 +11,7 @@ from lambdaserve import __version__
 from lambdaserve.errors import LambdaserveError, ModelNotFound
 from lambdaserve.repository import ModelRepository
 from lambdaserve.rest.http import JSONResponse
+from lambdaserve.rest.readiness import Readiness
 
 SERVER_NAME = "lambdaserve"
 MODEL_PATH = re.compile(r"^(?:models|v1/models|v2/models)/([^/:]+)")
@@ -36,29 +37,18 @@ def model_summary(repository: ModelRepository, name: str) -> dict[str, Any]:
     }
 
 
-def _unready(repository: ModelRepository) -> list[str]:
-    broken = []
-    for name in repository.names():
-        try:
-            repository.manifest(name, repository.resolve(name))
-            repository.traffic(name)  # a malformed traffic.json is a broken model too
-        except LambdaserveError:
-            broken.append(name)
-    return broken
-
-
 def router(repository: ModelRepository) -> APIRouter:
     api = APIRouter(tags=["server"])
+    readiness = Readiness(repository)
 
     @api.get("/health", summary="Health check")
     async def health() -> JSONResponse:
         names = repository.names()
-        broken = _unready(repository)
-        status = "healthy" if names and not broken else "unhealthy"
-        return JSONResponse(
-            {"status": status, "version": __version__, "models": len(names), "broken": broken},
-            200 if status == "healthy" else 503,
-        )
+        problems = readiness.problems()
+        status = "healthy" if names and not problems else "unhealthy"
+        body = {"status": status, "version": __version__, "models": len(names)}
+        body |= {"broken": sorted(problems), "reasons": problems}
+        return JSONResponse(body, 200 if status == "healthy" else 503)
 
     @api.get("/models", summary="List models")
     async def models() -> JSONResponse:
@@ -76,8 +66,12 @@ def router(repository: ModelRepository) -> APIRouter:
 
     @api.get("/v2/health/ready", summary="Server ready")
     async def ready() -> JSONResponse:
-        ok = bool(repository.names()) and not _unready(repository)
-        return JSONResponse({"ready": ok}, 200 if ok else 503)
+        problems = readiness.problems()
+        ok = bool(repository.names()) and not problems
+        body: dict[str, object] = {"ready": ok}
+        if problems:
+            body["unready"] = problems
+        return JSONResponse(body, 200 if ok else 503)
 
     @api.api_route(
         "/{path:path}",

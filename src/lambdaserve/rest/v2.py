@@ -57,8 +57,9 @@ def router(plane: DataPlane, limits: Limits) -> APIRouter:
         name = params["model"]
         version = plane.resolve(name, params.get("version"))
         loaded = plane.is_loaded(name, version)
-        return JSONResponse(
-            {"name": name, "version": version, "ready": loaded}, 200 if loaded else 503
-        )
+        answer: dict[str, object] = {"name": name, "version": version, "ready": loaded}
+        if (name, version) in plane.unready:
+            answer["reason"] = plane.unready[(name, version)]
+        return JSONResponse(answer, 200 if loaded else 503)
 
     return api
