@@ -24,7 +24,8 @@ def test_health_names_a_model_with_a_broken_traffic_json(tmp_path: Path, content
     health = index.get("/health")
     assert health.status_code == 503
     assert health.json()["broken"] == ["breast_cancer"]
-    assert index.get("/v2/health/ready").json() == {"ready": False}
+    ready = index.get("/v2/health/ready").json()
+    assert ready["ready"] is False and list(ready["unready"]) == ["breast_cancer"]
 
 
 def test_health_is_green_with_the_shipped_traffic_json() -> None:
