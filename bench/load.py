@@ -149,7 +149,7 @@ def start_serve(log: Path, instances: int) -> Serve:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env |= {"AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_CONFIG_FILE": os.devnull}
     args = ["serve", "--port", str(port), "--lambda-port", str(_free_port()), "--no-s3"]
-    args += ["--stores-port", "0"]
+    args += ["--stores-port", "0", "--sqs-port", "0"]
     process = subprocess.Popen(
         [sys.executable, "-m", "lambdaserve.cli", *args, "--instances", str(instances)],
         cwd=ROOT,

@@ -69,7 +69,9 @@ def test_sample_that_only_a_catch_all_takes_is_not_an_example(text: str) -> None
 
 
 def test_auth_off_is_said_loudly_and_examples_are_unsigned(real: template.Template) -> None:
-    options = services.ServeOptions(port=0, lambda_port=0, s3_port=0, stores_port=0, auth=False)
+    options = services.ServeOptions(
+        port=0, lambda_port=0, s3_port=0, stores_port=0, sqs_port=0, auth=False
+    )
     opened = list(services.open_all(real, options))
     try:
         text = banner.text(real, opened, samples(ROOT), built=False)
