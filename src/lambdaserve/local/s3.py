@@ -12,7 +12,6 @@ a trigger takes, and the sample object beside the events: events/objects/<key's 
 from __future__ import annotations
 
 import json
-import logging
 import shlex
 import threading
 import time
@@ -25,7 +24,7 @@ from urllib.parse import quote_plus, unquote_plus
 
 from lambdaserve.local.runtime import LocalLambda
 from lambdaserve.local.samples import Sample, shown_path
-from lambdaserve.local.server import check_port
+from lambdaserve.local.server import start_moto
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import S3Trigger, Template
 from lambdaserve.observability.local_capture import CaptureShipper
@@ -78,16 +77,8 @@ class LocalS3:
     """moto's S3 server with the template's buckets, and the notifier feeding the triggers."""
 
     def __init__(self, template: Template, host: str = "127.0.0.1", port: int = 0) -> None:
-        from moto.server import ThreadedMotoServer  # dev-only, heavy: imported on use
-
-        check_port(host, port, "local S3", "--s3-port")
-        # werkzeug logs every request; the notifier alone polls twice a second.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.template = template
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        self._server.start()
-        bound_host, bound_port = self._server.get_host_and_port()
-        self.endpoint = f"http://{bound_host}:{bound_port}"
+        self._server, self.endpoint = start_moto(host, port, "local S3", "--s3-port")
         self.client = self._client()
         for name in template.buckets.values():
             self.client.create_bucket(Bucket=name)

@@ -7,9 +7,11 @@ before the functions' environment, which names the local endpoints, is built.
 from __future__ import annotations
 
 import errno
+import logging
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from lambdaserve.local.errors import LocalError
 
@@ -54,6 +56,19 @@ def check_port(host: str, port: int, what: str, flag: str) -> None:
     busy port): find out first, with the same message as `bind`."""
     if port != 0:
         bind(host, port, what=what, flag=flag).server_close()
+
+
+def start_moto(host: str, port: int, what: str, flag: str) -> tuple[Any, str]:
+    """moto's HTTP server on loopback, started (a busy port said first): (server, endpoint)."""
+    from moto.server import ThreadedMotoServer  # dev-only, heavy: imported on use
+
+    check_port(host, port, what, flag)
+    # werkzeug logs every request; the local pollers call several times a second.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()
+    return server, f"http://{bound_host}:{bound_port}"
 
 
 def url(server: LocalServer) -> str:

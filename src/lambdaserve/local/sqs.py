@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +23,7 @@ from typing import Any
 from lambdaserve.local.errors import LocalError
 from lambdaserve.local.runtime import LocalLambda
 from lambdaserve.local.samples import Sample
-from lambdaserve.local.server import check_port
+from lambdaserve.local.server import start_moto
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import ACCOUNT_ID, Template
 from lambdaserve.local.template.sources.sqs import QueueTrigger, StreamTrigger
@@ -105,15 +104,8 @@ class LocalQueues:
     """moto's server with the template's queues (redrive included), streams and buses."""
 
     def __init__(self, template: Template, host: str = "127.0.0.1", port: int = 0) -> None:
-        from moto.server import ThreadedMotoServer  # dev-only, heavy: imported on use
-
-        check_port(host, port, "local SQS", "--sqs-port")
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.template = template
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        self._server.start()
-        bound_host, bound_port = self._server.get_host_and_port()
-        self.endpoint = f"http://{bound_host}:{bound_port}"
+        self._server, self.endpoint = start_moto(host, port, "local SQS", "--sqs-port")
         self.sqs = self.client("sqs")
         self.urls: dict[str, str] = {}
         # Dead-letter queues first: a redrive policy names an existing queue.

@@ -11,14 +11,13 @@ user changes an override with the AWS CLI, as in AWS.
 from __future__ import annotations
 
 import json
-import logging
 import shlex
 from collections.abc import Mapping
 from typing import Any
 
 from lambdaserve.local.runtime import LocalLambda
 from lambdaserve.local.samples import Sample
-from lambdaserve.local.server import check_port
+from lambdaserve.local.server import start_moto
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import Template
 
@@ -27,15 +26,10 @@ class LocalStores:
     """moto's server holding the template's SSM parameters and DynamoDB tables."""
 
     def __init__(self, template: Template, host: str = "127.0.0.1", port: int = 0) -> None:
-        from moto.server import ThreadedMotoServer  # dev-only, heavy: imported on use
-
-        check_port(host, port, "local SSM and DynamoDB", "--stores-port")
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.template = template
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        self._server.start()
-        bound_host, bound_port = self._server.get_host_and_port()
-        self.endpoint = f"http://{bound_host}:{bound_port}"
+        self._server, self.endpoint = start_moto(
+            host, port, "local SSM and DynamoDB", "--stores-port"
+        )
         try:
             self._create()
         except Exception:
