@@ -7,9 +7,11 @@ takes effect in every container within the TTL. The value has traffic.json's sch
 
 Reads happen off the request path: when the TTL has passed, `current()` starts one
 background read and keeps answering with the value it has, so no request ever waits for
-SSM (nor for importing boto3, ~0.2 s, which would otherwise land on a cold start). A new
+SSM. Nothing is read at init: the first `current()` (the first request) starts the first
+read, so boto3's import and client (~0.2-0.5 s of CPU) stay out of Lambda's Init Duration
+instead of competing with the model load for the function's small CPU share. A new
 container therefore follows traffic.json until its first read lands, a fraction of a second
-after `start()`. A read that fails (throttling, network, permissions) keeps the last value
+after its first request. A read that fails (throttling, network, permissions) keeps the last value
 and is logged: it never fails a request. The boto3 client is created on first use, after
 any mock is in place, with short timeouts and no retries.
 """
@@ -57,10 +59,6 @@ class ParameterOverride:
         self._reading = threading.Lock()
         self.reads = 0  # completed reads, successful or not
         self._failing = False
-
-    def start(self) -> None:
-        """Begin the first read now (at init), so it lands before or soon after traffic."""
-        self.current()
 
     def current(self) -> object:
         """The override now: decoded JSON ({} when there is none); never waits on SSM."""

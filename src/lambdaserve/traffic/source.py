@@ -66,8 +66,8 @@ class PolicySource:
         self.override = override
         self._raw: object = None
         self._compiled = base
-        if override is not None:
-            override.start()  # the first read runs beside the rest of init
+        if override is not None and not override.background:
+            self.current()  # inline reads (tests, scripts): the override is known at once
 
     def current(self) -> CompiledPolicy:
         if self.override is None:
@@ -100,8 +100,11 @@ class PolicySource:
         return CompiledPolicy.of(policy, self.override.parameter)
 
     def headers(self) -> tuple[str, ...]:
-        """Request headers the policies known at init read (the sticky header)."""
-        names = {self.base.sticky_header, self.current().sticky_header}
+        """Request headers the policies known at init read (the sticky header).
+
+        Starts no read: a background override is not read at init (see override.py).
+        """
+        names = {self.base.sticky_header, self._compiled.sticky_header}
         return tuple(sorted(n for n in names if n))
 
 

@@ -42,11 +42,26 @@ def test_the_floor_imports_every_top_level_module_of_the_layers_pins(tmp_path: P
 def test_the_floor_function_runs_and_answers(tmp_path: Path) -> None:
     app = tmp_path / "app.py"
     app.write_text(init_duration.floor_code(["json", "numpy"]))
-    code = "import app; print(app.handler({}, None))"
+    code = "import gc, app; print(app.handler({}, None), gc.isenabled(), gc.get_freeze_count() > 0)"
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == "{'statusCode': 200}"
+    # The collector as the model functions' init leaves it: on, with init's objects frozen.
+    assert out.stdout.strip() == "{'statusCode': 200} True True"
+
+
+def test_the_floor_imports_with_the_collector_paused_as_model_functions_do() -> None:
+    floor = init_duration.floor_code(["numpy"])
+    model = (init_duration.ROOT / "functions" / "model_api" / "app.py").read_text()
+    for code in (floor, model):
+        lines = [line.split("#")[0].strip() for line in code.splitlines()]
+        first_import = next(
+            i
+            for i, line in enumerate(lines)
+            if line.startswith(("import", "from")) and line != "import gc"
+        )
+        assert "gc.disable()" in lines[:first_import]
+        assert lines.index("gc.freeze()") < lines.index("gc.enable()")
 
 
 def test_the_floor_template_has_the_layer_and_the_memory(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,3 +93,17 @@ def test_headers_cover_the_layer_and_the_override_known_at_init(ssm: Any) -> Non
     ssm.put_parameter(Name=NAME, Value='{"sticky_header": "X-Account"}', Overwrite=True)
     source = policy_source(shipped(), "breast_cancer", NAME, ttl_seconds=60, background=False)
     assert source.headers() == ("x-account", "x-user-id")
+
+
+def test_a_background_override_is_first_read_on_the_first_request_not_at_init(ssm: Any) -> None:
+    ssm.put_parameter(Name=NAME, Value='{"split": {"canary": 100}}', Overwrite=True)
+    source = policy_source(shipped(), "breast_cancer", NAME, ttl_seconds=60)
+    assert source.override is not None
+    # Init (the source, its selector's headers) starts no read: no boto3 in Init Duration.
+    assert source.headers() == ("x-user-id",)
+    assert source.override.reads == 0
+    assert "traffic-override" not in {t.name for t in threading.enumerate()}
+    assert source.current().origin == "traffic.json"  # the first request starts the read
+    assert source.override.wait(10)
+    assert source.override.reads == 1
+    assert source.current().origin == NAME
