@@ -7,17 +7,16 @@ they arrive here and are forwarded to the model's own function.
 import gc
 from typing import Any
 
-from mangum import Mangum
-
 from lambdaserve.forward import Forwarder
 from lambdaserve.observability import logs
+from lambdaserve.rest.adapter import lambda_adapter
 from lambdaserve.rest.app import create_index_app
 from lambdaserve.settings import Settings
 
 settings = Settings.from_env()
 logs.setup(function="index")  # Powertools JSON logs, imported on first use
 app = create_index_app(settings)
-_http = Mangum(app, lifespan="off")
+_http = lambda_adapter(app)
 _forward = Forwarder.from_json(settings.model_functions, settings.model_function_alias)
 gc.freeze()  # init's objects never change: the garbage collector stops walking them
 

@@ -11,11 +11,10 @@ import gc
 
 gc.disable()
 
-from mangum import Mangum  # noqa: E402 (imported with the collector paused, see above)
-
-from lambdaserve import snapstart  # noqa: E402
+from lambdaserve import snapstart  # noqa: E402 (imported with the collector paused, see above)
 from lambdaserve.observability import logs  # noqa: E402
 from lambdaserve.observability.invocation import lambda_handler  # noqa: E402
+from lambdaserve.rest.adapter import lambda_adapter  # noqa: E402
 from lambdaserve.rest.app import create_model_app  # noqa: E402
 from lambdaserve.settings import Settings  # noqa: E402
 
@@ -23,7 +22,7 @@ settings = Settings.from_env()
 logs.setup(function=settings.model_name or "")  # Powertools JSON logs, imported on first use
 app = create_model_app(settings)
 # Each invocation's request id reaches the per-request record (README, Observability).
-handler = lambda_handler(Mangum(app, lifespan="off"))
+handler = lambda_handler(lambda_adapter(app))
 snapstart.install_model_function(app.state.dataplane)  # reseed, re-auth, re-warm on restore
 gc.freeze()  # init's objects never change: the garbage collector stops walking them
 gc.enable()

@@ -23,23 +23,26 @@ DIGEST_BYTES = 16  # 128 bits: collisions are out of reach for any table this si
 
 def canonical_inputs(
     inputs: Mapping[str, np.ndarray], specs: Mapping[str, TensorSpec]
-) -> dict[str, np.ndarray] | None:
+) -> Mapping[str, np.ndarray] | None:
     """The inputs as the model will see them; None when they do not fit the signature.
 
     None leaves the request to the model, which refuses it with the precise error; a
-    request that cannot be scored is never cached.
+    request that cannot be scored is never cached. `inputs` itself comes back when every
+    array already has the model's dtype (the codecs decode JSON numbers straight into it),
+    so the caller can tell by identity that nothing was cast.
     """
     if len(inputs) != len(specs):
         return None
-    canonical: dict[str, np.ndarray] = {}
+    canonical: dict[str, np.ndarray] | None = None
     for name, array in inputs.items():
         spec = specs.get(name)
         if spec is None:
             return None
         if array.dtype != NUMPY_BY_DATATYPE[spec.datatype]:
-            array = cast(array, spec.datatype, name)
-        canonical[name] = array
-    return canonical
+            if canonical is None:
+                canonical = dict(inputs)
+            canonical[name] = cast(array, spec.datatype, name)
+    return inputs if canonical is None else canonical
 
 
 # (model, version, output names or None, ((input name, dtype, shape, raw bytes), ...)).
@@ -57,10 +60,16 @@ def request_key(
     inputs: Mapping[str, np.ndarray],
     outputs: Sequence[str] | None,
 ) -> CacheKey:
-    tensors = tuple(
-        (name, array.dtype.str, array.shape, _raw(array))
-        for name, array in (inputs.items() if len(inputs) == 1 else sorted(inputs.items()))
-    )
+    if len(inputs) == 1:  # most models: no sort, no generator
+        ((name, array),) = inputs.items()
+        tensors: tuple[tuple[str, str, tuple[int, ...], bytes], ...] = (
+            (name, array.dtype.str, array.shape, _raw(array)),
+        )
+    else:
+        tensors = tuple(
+            (name, array.dtype.str, array.shape, _raw(array))
+            for name, array in sorted(inputs.items())
+        )
     return model, version, tuple(outputs) if outputs else None, tensors
 
 
@@ -83,7 +92,7 @@ def _raw(array: np.ndarray) -> bytes:
     if array.dtype.kind == "O":
         # Object arrays hold pointers: key on the texts themselves, length-delimited.
         return b"".join(_element(v) for v in array.ravel().tolist())
-    return np.ascontiguousarray(array).tobytes()
+    return array.tobytes()  # C order whatever the array's layout
 
 
 def _element(value: object) -> bytes:

@@ -25,8 +25,12 @@ def outputs_nbytes(outputs: Mapping[str, np.ndarray]) -> int:
     for name, array in outputs.items():
         total += len(name) + array.nbytes
         if array.dtype.kind == "O":
-            total += sum(len(v) if isinstance(v, str | bytes) else 64 for v in array.flat)
+            total += _text_bytes(array)
     return total
+
+
+def _text_bytes(array: np.ndarray) -> int:
+    return sum(len(v) if isinstance(v, str | bytes) else 64 for v in array.flat)
 
 
 class LruCache:
@@ -73,13 +77,15 @@ class LruCache:
             return False
         for array in outputs.values():
             array.flags.writeable = False  # shared by every later hit: nobody may mutate it
+        entries = self._entries
         with self._lock:
-            if key in self._entries:
-                self._drop(key)
-            self._entries[key] = (self._clock() + self.ttl_seconds, outputs, size)
+            old = entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[2]
+            entries[key] = (self._clock() + self.ttl_seconds, outputs, size)
             self._bytes += size
-            while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-                self._drop(next(iter(self._entries)))
+            while len(entries) > self.max_entries or self._bytes > self.max_bytes:
+                self._drop(next(iter(entries)))
         return True
 
     def clear(self) -> None:

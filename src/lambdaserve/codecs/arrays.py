@@ -19,9 +19,15 @@ _FLOAT_INT = frozenset({float, int})
 _FLOAT64 = np.dtype(np.float64)
 
 
-def numeric_array(value: Any, what: str) -> np.ndarray:
-    """A rectangular numeric array from nested JSON lists; no strings, bools or ragged rows."""
-    small = small_floats(value)
+def numeric_array(value: Any, what: str, dtype: np.dtype[Any] | None = None) -> np.ndarray:
+    """A rectangular numeric array from nested JSON lists; no strings, bools or ragged rows.
+
+    `dtype`: the model input's. A few floats that fit it are read straight into it (JSON
+    numbers into FP32: rounded once, as a cast from float64 would), so neither the cache
+    key nor the model casts them again; anything else comes back as numpy reads it, and
+    the model casts it, checking that nothing is lost.
+    """
+    small = small_floats(value, dtype if dtype is not None and dtype.kind == "f" else _FLOAT64)
     if small is not None:
         return small
     try:

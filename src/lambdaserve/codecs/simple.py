@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from lambdaserve.codecs.arrays import numeric_array
 from lambdaserve.codecs.contract import Encoded, dump_json, parse_json
 from lambdaserve.codecs.strings import string_rows
+from lambdaserve.datatypes import NUMPY_BY_DATATYPE
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelManifest
@@ -85,7 +86,10 @@ def decode(body: bytes, values: Mapping[str, str], manifest: ModelManifest) -> S
         ]
     spec = manifest.inputs[0]
     what = "features" if single else "instances"
-    array = string_rows(rows, spec, what) if spec.datatype == "BYTES" else numeric_array(rows, what)
+    if spec.datatype == "BYTES":
+        array = string_rows(rows, spec, what)
+    else:
+        array = numeric_array(rows, what, NUMPY_BY_DATATYPE[spec.datatype])
     return SimpleRequest(InferenceRequest(inputs={name: array}), single)
 
 

@@ -16,6 +16,7 @@ from lambdaserve.codecs.arrays import numeric_array
 from lambdaserve.codecs.contract import Encoded, dump_json, parse_json
 from lambdaserve.codecs.simple import rows_from_named
 from lambdaserve.codecs.strings import string_rows
+from lambdaserve.datatypes import NUMPY_BY_DATATYPE
 from lambdaserve.errors import InvalidInput
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelManifest, TensorSpec
@@ -99,7 +100,7 @@ def _array(value: Any, spec: TensorSpec, what: str) -> np.ndarray:
     """Numbers, or texts for a BYTES input (TF Serving's DT_STRING)."""
     if spec.datatype == "BYTES":
         return string_rows(value, spec, what)
-    return numeric_array(value, what)
+    return numeric_array(value, what, NUMPY_BY_DATATYPE[spec.datatype])
 
 
 def _decode_rows(instances: Any, specs: tuple[TensorSpec, ...]) -> dict[str, np.ndarray]:

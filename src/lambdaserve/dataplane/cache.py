@@ -56,9 +56,10 @@ class CacheStage:
         if inputs is None:
             ctx.add_header(HEADER, BYPASS)
             return call_next(ctx, request)
-        if any(inputs[n] is not a for n, a in request.inputs.items()):
-            # The model need not cast them again (a plain constructor: replace() is slower).
-            request = InferenceRequest(inputs, request.outputs, request.id, request.parameters)
+        if inputs is not request.inputs:
+            # Cast here: the model need not cast them again (replace() is slower).
+            cast = dict(inputs)
+            request = InferenceRequest(cast, request.outputs, request.id, request.parameters)
         key = request_key(ctx.model, self._version_key(selection), inputs, request.outputs)
         if lookup:
             outputs = lru.get(key) if lru is not None else None

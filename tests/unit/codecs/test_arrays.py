@@ -120,3 +120,36 @@ def test_any_json_is_an_array_of_numbers_or_invalid_input(value: Any) -> None:
             flat.extend(item)
         else:
             assert not isinstance(item, bool | str) and item is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.lists(
+        st.lists(
+            st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**60), 2**60),
+            min_size=3,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_model_dtype_reads_what_a_cast_would(value: list[list[float]]) -> None:
+    """Floats read straight into the model's FP32 equal the float64 read then cast; values
+    FP32 cannot hold (or ints a float64 cannot) stay as numpy reads them, for the model's
+    lossless cast to judge."""
+    fp32 = np.dtype(np.float32)
+    array = numeric_array(value, "x", fp32)
+    general = numeric_array(value, "x")
+    if array.dtype == fp32:
+        with np.errstate(over="ignore"):
+            np.testing.assert_array_equal(array, general.astype(fp32))
+        assert np.isfinite(array).all()
+    else:
+        np.testing.assert_array_equal(array, general)
+        assert array.dtype == general.dtype
+
+
+def test_model_dtype_other_than_float_is_left_to_the_model() -> None:
+    array = numeric_array([[1.5, 2.0]], "x", np.dtype(np.int64))
+    assert array.dtype == np.float64  # the model's cast refuses 1.5 for INT64, by name

@@ -21,6 +21,12 @@ from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelManifest, ModelRepository, TensorSpec
 from lambdaserve.settings import SOURCE_MODEL_REPOSITORY
 
+
+def fp32(rows: Any) -> Any:
+    """Rows as the iris model reads them: JSON numbers are decoded straight into its FP32."""
+    return np.asarray(rows, dtype=np.float32).tolist()
+
+
 PLANE = DataPlane(ModelRepository(SOURCE_MODEL_REPOSITORY))
 IRIS = PLANE.manifest("iris")
 DIABETES = PLANE.manifest("diabetes")
@@ -72,7 +78,7 @@ def test_features_list_is_one_row() -> None:
     array, single = decode({"features": SETOSA})
     assert single is True
     assert array.shape == (1, 4)
-    assert array.tolist() == [SETOSA]
+    assert array.tolist() == fp32([SETOSA])
 
 
 def test_named_features_in_any_order() -> None:
@@ -81,7 +87,7 @@ def test_named_features_in_any_order() -> None:
     for body in ({"features": named}, {"features": reversed_named}):
         array, single = decode(body)
         assert single is True
-        assert array.tolist() == [SETOSA]
+        assert array.tolist() == fp32([SETOSA])
 
 
 @settings(max_examples=50, deadline=None)
@@ -91,16 +97,16 @@ def test_named_features_in_any_order() -> None:
 def test_named_features_order_never_matters(order: list[int], values: list[float]) -> None:
     named = {IRIS.feature_names[i]: values[i] for i in order}
     array, _ = decode({"features": named})
-    assert array.tolist() == [values]
+    assert array.tolist() == fp32([values])
     array, _ = decode({"instances": [named, values]})
-    assert array.tolist() == [values, values]
+    assert array.tolist() == fp32([values, values])
 
 
 def test_instances_lists_and_named_objects() -> None:
     named = dict(zip(IRIS.feature_names, VIRGINICA, strict=True))
     array, single = decode({"instances": [SETOSA, named, [1, 2, 3, 4]]})
     assert single is False
-    assert array.tolist() == [SETOSA, VIRGINICA, [1, 2, 3, 4]]
+    assert array.tolist() == fp32([SETOSA, VIRGINICA, [1, 2, 3, 4]])
 
 
 def test_single_instance_is_still_a_batch() -> None:

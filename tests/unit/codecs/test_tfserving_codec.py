@@ -21,6 +21,12 @@ from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.repository import ModelManifest, ModelRepository, TensorSpec
 from lambdaserve.settings import SOURCE_MODEL_REPOSITORY
 
+
+def fp32(rows: Any) -> Any:
+    """Rows as the iris model reads them: JSON numbers are decoded straight into its FP32."""
+    return np.asarray(rows, dtype=np.float32).tolist()
+
+
 PLANE = DataPlane(ModelRepository(SOURCE_MODEL_REPOSITORY))
 IRIS = PLANE.manifest("iris")
 DIABETES = PLANE.manifest("diabetes")
@@ -103,13 +109,13 @@ def test_row_format_lists() -> None:
     assert isinstance(decoded, TFRequest)
     assert (decoded.verb, decoded.columnar) == ("predict", False)
     assert list(decoded.inference.inputs) == ["input"]
-    assert decoded.inference.inputs["input"].tolist() == [SETOSA, VIRGINICA]
+    assert decoded.inference.inputs["input"].tolist() == fp32([SETOSA, VIRGINICA])
 
 
 def test_row_format_named_instances() -> None:
     body = {"instances": [{"input": SETOSA}, {"input": VIRGINICA}]}
     decoded = decode(body, "predict", IRIS)
-    assert decoded.inference.inputs["input"].tolist() == [SETOSA, VIRGINICA]
+    assert decoded.inference.inputs["input"].tolist() == fp32([SETOSA, VIRGINICA])
     two = {"instances": [{"a": [1, 2], "b": 3}, {"b": 4, "a": [5, 6]}]}
     inputs = decode(two, "predict", TWO_INPUTS).inference.inputs
     assert inputs["a"].tolist() == [[1, 2], [5, 6]]
@@ -121,7 +127,7 @@ def test_columnar_list_and_dict() -> None:
     as_dict = decode({"inputs": {"input": [SETOSA, VIRGINICA]}}, "predict", IRIS)
     for decoded in (as_list, as_dict):
         assert decoded.columnar is True
-        assert decoded.inference.inputs["input"].tolist() == [SETOSA, VIRGINICA]
+        assert decoded.inference.inputs["input"].tolist() == fp32([SETOSA, VIRGINICA])
     two = decode({"inputs": {"a": [[1, 2]], "b": [3]}}, "predict", TWO_INPUTS)
     assert {k: v.tolist() for k, v in two.inference.inputs.items()} == {"a": [[1, 2]], "b": [3]}
 
@@ -225,7 +231,7 @@ def test_row_and_columnar_are_equivalent(rows: list[list[float]]) -> None:
     ]
     arrays = [decode(f, "predict", IRIS).inference.inputs["input"] for f in forms]
     for a in arrays:
-        np.testing.assert_array_equal(a, np.array(rows))
+        np.testing.assert_array_equal(a, np.array(rows, dtype=np.float32))
     row_out = run(forms[0])["predictions"]
     col_out = run(forms[2])["outputs"]
     assert [r["label"] for r in row_out] == col_out["label"]
@@ -305,7 +311,7 @@ def test_classify_examples_with_context() -> None:
     }
     decoded = decode(body, "classify", IRIS)
     assert (decoded.verb, decoded.columnar) == ("classify", False)
-    assert decoded.inference.inputs["input"].tolist() == [SETOSA, VIRGINICA]
+    assert decoded.inference.inputs["input"].tolist() == fp32([SETOSA, VIRGINICA])
     out = run(body, "classify")
     want = direct([SETOSA, VIRGINICA])["probabilities"].tolist()
     assert out == {
