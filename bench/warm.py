@@ -50,9 +50,13 @@ def cycling(
 
 def run(budget: Budget) -> Section:
     warmup = max(10, budget.warm_calls // 20)
-    # Every call of ours sends a row it never sent before: the prediction cache (on by
+    # Every call of ours sends a row it never sent before, on any protocol (the cache key is
+    # the same for one input sent through any of them): the prediction cache (on by
     # default) must not answer, so these are model-path figures with the cache's miss cost.
-    rows = fixtures.unique_rows(warmup + budget.warm_calls + 1, seed=1)  # last: checks
+    per_path = warmup + budget.warm_calls + 1  # the last: the correctness checks
+    every = fixtures.unique_rows(per_path * len(PATHS), seed=1)
+    own_rows = {p: every[i * per_path : (i + 1) * per_path] for i, p in enumerate(PATHS)}
+    rows = own_rows["simple"]
     ours = fixtures.model_handler()
     session = ours.app.state.dataplane.model(M, V).session
     floor = fixtures.load_module(Path(__file__).with_name("floor_api.py"), "bench_floor_api")
@@ -64,19 +68,21 @@ def run(budget: Budget) -> Section:
             {"SEED_MODEL_PATH": str(pickle)},
         )
 
-    events = {p: [http_event("POST", PATHS[p], bodies(r)[p]) for r in rows] for p in PATHS}
+    events = {p: [http_event("POST", PATHS[p], bodies(r)[p]) for r in own_rows[p]] for p in PATHS}
     seed_events = [http_event("POST", "/predict", {"features": r.tolist()}) for r in rows]
     floor_event = http_event("POST", "/predict", {"features": rows[0].tolist()})
     arrays = [r.astype(np.float32).reshape(1, -1) for r in rows]
 
     # Correctness first: every subject answers 200 and ours agrees with ORT and sklearn.
-    first = orjson.loads(fixtures.check_ok(ours.handler(events["simple"][-1], None))["body"])
+    answered = {p: fixtures.check_ok(ours.handler(events[p][-1], None)) for p in PATHS}
+    missed = {p: a["headers"].get("x-cache") == "miss" for p, a in answered.items()}
+    if not all(missed.values()):
+        raise RuntimeError(f"the cache answered rows never sent before: {missed}")
+    first = orjson.loads(answered["simple"]["body"])
     label = int(session.run(["label"], {"input": arrays[-1]})[0][0])
     seed_first = orjson.loads(fixtures.check_ok(seed.handler(seed_events[-1], None))["body"])
     if first["prediction"] != label or int(seed_first["prediction"]) != label:
         raise RuntimeError(f"predictions disagree: ours {first}, ORT {label}, seed {seed_first}")
-    for path in PATHS:
-        fixtures.check_ok(ours.handler(events[path][-1], None))
     fixtures.check_ok(floor.handler(floor_event, None))
 
     raw_feeds = itertools.cycle(arrays)

@@ -71,12 +71,19 @@ class LruCache:
             return entry[1]
 
     def put(self, key: CacheKey, outputs: dict[str, np.ndarray]) -> bool:
-        """Store an entry (its arrays become read-only); False if it can never fit."""
-        size = outputs_nbytes(outputs) + key_bytes(key)
+        """Store an entry; False if it can never fit.
+
+        Its arrays become read-only either way: every later hit shares them, so nobody
+        may mutate them (and an answer that was never stored is not mutated either).
+        """
+        size = ENTRY_OVERHEAD_BYTES + key_bytes(key)
+        for name, array in outputs.items():  # outputs_nbytes, in the same pass
+            size += len(name) + array.nbytes
+            if array.dtype.kind == "O":
+                size += _text_bytes(array)
+            array.setflags(write=False)
         if size > self.max_bytes or self.max_entries <= 0:
             return False
-        for array in outputs.values():
-            array.flags.writeable = False  # shared by every later hit: nobody may mutate it
         entries = self._entries
         with self._lock:
             old = entries.pop(key, None)

@@ -120,7 +120,7 @@ class MetricsStage:
         version = selection.version if selection is not None else None
         status = ctx.status
         answered = ctx.response is not None and status < 400
-        notes = getattr(ctx, "notes", None)  # what earlier stages noted (cache, shadow)
+        notes = ctx.notes  # what earlier stages noted (cache, shadow)
         cache = notes.get(CACHE_NOTE) if notes else None
         if cache is None and ctx.response_headers:
             cache = ctx.response_headers.get(CACHE)

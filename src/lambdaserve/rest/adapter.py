@@ -14,6 +14,7 @@ Performance):
   and in a fresh context, as a task's step would be; only a request that really suspends
   (awaits a future) is handed to the loop, which finishes it as a task in the same
   context. Asyncio's own eager tasks (3.12) do the same, but only inside a running loop.
+  Its `asyncio.Queue` of request messages, which nothing waits on, is a plain list too.
 
 Everything else (event parsing, the response's shape, error handling: an app that raises
 answers 500) is Mangum's own code.
@@ -24,14 +25,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
 from collections.abc import Coroutine
 from functools import cached_property
+from io import BytesIO
 from typing import Any
 
 from mangum import Mangum
 from mangum.handlers import HTTPGateway
-from mangum.protocols import HTTPCycle
-from mangum.types import ASGI, LambdaContext, LambdaEvent, Response, Scope
+from mangum.protocols.http import HTTPCycle, HTTPCycleState
+from mangum.types import ASGI, LambdaContext, LambdaEvent, Message, Response, Scope
 
 
 class HttpApiEvent(HTTPGateway):
@@ -43,7 +46,41 @@ class HttpApiEvent(HTTPGateway):
         return built
 
 
+class _Inbox:
+    """What `HTTPCycle` reads the app's `receive` from: the request, then the disconnect.
+
+    Mangum uses an `asyncio.Queue`, whose construction (an Event, its loop binding) costs
+    more than the rest of the cycle's setup; nothing here ever waits on it. A `receive`
+    with nothing left answers `http.disconnect` (the response is complete, or the app read
+    past its one body message), where the queue would block the request forever.
+    """
+
+    __slots__ = ("_messages",)
+
+    def __init__(self, first: Message) -> None:
+        self._messages = [first]
+
+    async def get(self) -> Message:
+        return self._messages.pop(0) if self._messages else {"type": "http.disconnect"}
+
+    async def put(self, message: Message) -> None:
+        self._messages.append(message)
+
+
+_HTTP_LOGGER = logging.getLogger("mangum.http")  # HTTPCycle looks it up per request
+
+
 class EagerHTTPCycle(HTTPCycle):
+    def __init__(self, scope: Scope, body: bytes) -> None:
+        # HTTPCycle.__init__'s state, with the inbox above for its queue.
+        self.scope = scope
+        self.buffer = BytesIO()
+        self.state = HTTPCycleState.REQUEST
+        self.logger = _HTTP_LOGGER
+        self.app_queue = _Inbox(  # type: ignore[assignment]
+            {"type": "http.request", "body": body, "more_body": False}
+        )
+
     def __call__(self, app: ASGI) -> Response:
         run_eagerly(self.run(app))
         return {"status": self.status, "headers": self.headers, "body": self.body}

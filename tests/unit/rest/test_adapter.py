@@ -144,3 +144,16 @@ def test_the_scope_is_built_once() -> None:
     assert ours.scope is ours.scope
     assert ours.scope == theirs.scope
     assert EagerHTTPCycle(ours.scope, ours.body)(app())["status"] == 200
+
+
+def test_reading_past_the_body_is_a_disconnect_not_a_hang() -> None:
+    """Mangum's queue would block such an app forever; the request is over, so say so."""
+
+    async def reads_twice(scope: Any, receive: Any, send: Any) -> None:
+        first, second = await receive(), await receive()
+        body = json.dumps([first["type"], second["type"]]).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    answer = lambda_adapter(reads_twice)(event("/any"), None)
+    assert json.loads(answer["body"]) == ["http.request", "http.disconnect"]
