@@ -71,15 +71,27 @@ def service(name: str) -> Callable[[Factory], Factory]:
     return register
 
 
+# The banner's order, whatever order the modules happened to be imported in (a test or a
+# command may import sqs before gateway); a service not listed here comes after these.
+BANNER_ORDER = ("HttpApi", "Lambda", "S3", "SQS", "StepFunctions", "Stores")
+
+
+def registered() -> list[str]:
+    """The registered service names, in banner order."""
+    rank = {name: i for i, name in enumerate(BANNER_ORDER)}
+    return sorted(REGISTRY, key=lambda name: rank.get(name, len(rank)))
+
+
 def open_all(template: Template, options: ServeOptions) -> Iterator[Service]:
-    """Open every registered service the template needs, in registration order."""
-    for factory in REGISTRY.values():
+    """Open every registered service the template needs, in banner order."""
+    for name in registered():
+        factory = REGISTRY[name]
         opened = factory(template, options)
         if opened is not None:
             yield opened
 
 
-# The registered services, in banner order (imported for their @service side effect).
+# The registered services (imported for their @service side effect).
 from lambdaserve.local import (  # noqa: E402
     gateway,
     lambda_api,
@@ -98,6 +110,7 @@ __all__ = [
     "gateway",
     "lambda_api",
     "open_all",
+    "registered",
     "s3",
     "service",
     "sqs",

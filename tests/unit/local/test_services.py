@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lambdaserve.local import services, template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -11,7 +13,14 @@ FREE = services.ServeOptions(port=0, lambda_port=0, s3_port=0, stores_port=0, sq
 
 
 def test_registered_in_banner_order() -> None:
-    assert list(services.REGISTRY)[:3] == ["HttpApi", "Lambda", "S3"]
+    assert services.registered()[:3] == ["HttpApi", "Lambda", "S3"]
+
+
+def test_banner_order_does_not_depend_on_import_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    shuffled = dict(reversed(list(services.REGISTRY.items())))
+    shuffled["Extra"] = services.REGISTRY["S3"]
+    monkeypatch.setattr(services, "REGISTRY", shuffled)
+    assert services.registered() == [*services.BANNER_ORDER, "Extra"]
 
 
 def test_the_real_template_needs_every_service() -> None:
