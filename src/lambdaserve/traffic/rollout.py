@@ -13,7 +13,6 @@ from lambdaserve import snapstart
 from lambdaserve.dataplane.plane import DataPlane
 from lambdaserve.settings import Settings
 from lambdaserve.traffic import rng
-from lambdaserve.traffic.comparison import log_outcome
 from lambdaserve.traffic.selector import TrafficSelector
 from lambdaserve.traffic.shadow import ShadowStage
 from lambdaserve.traffic.source import PolicySource, policy_source
@@ -40,7 +39,7 @@ def rollout(settings: Settings, plane: DataPlane) -> Rollout | None:
     shadow = None
     if settings.traffic_parameter is not None or (layer is not None and layer.shadow):
         classifier = plane.manifest(name).is_classifier
-        shadow = ShadowStage(source, plane.model, classifier, log_outcome)
+        shadow = ShadowStage(source, plane.model, classifier)
     # Restored SnapStart environments must not share one random sequence, and the override
     # read at snapshot time is as old as the snapshot.
     snapstart.after_restore("traffic-rng", rng.reseed)

@@ -8,8 +8,10 @@ caller waits for the shadow at most until `timeout_ms` after it started, so the 
 latency is bounded by `timeout_ms`; the primary's response is returned as it is, whatever
 the shadow did (answered, failed, crashed, timed out). When every worker is still busy with
 earlier slow shadows, the request is not shadowed (nothing queues behind a slow shadow).
-Each outcome (class agreement or mean absolute difference, or why there is none) goes to
-the recorder (see `comparison`).
+Each outcome (class agreement or mean absolute difference, or why there is none) is noted
+on the request (`ctx.note("shadow", ...)`): the metrics stage writes it as one EMF record
+when the request finishes (`observability.shadow`), and puts it in the capture record.
+`record`, if given, is called with it too (tests).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ import numpy as np
 from lambdaserve.dataplane.context import RequestContext
 from lambdaserve.dataplane.stages import Next
 from lambdaserve.inference import InferenceRequest, InferenceResponse
+from lambdaserve.observability.shadow import ERROR, TIMEOUT, ShadowOutcome, compare
 from lambdaserve.traffic import rng
-from lambdaserve.traffic.comparison import ERROR, TIMEOUT, ShadowOutcome, compare
 from lambdaserve.traffic.source import PolicySource
 
 logger = logging.getLogger("lambdaserve.traffic")
@@ -54,7 +56,7 @@ class ShadowStage:
         source: PolicySource,
         model_for: ModelFor,
         classifier: bool,
-        record: Record,
+        record: Record | None = None,
         workers: int = 2,
     ) -> None:
         self.source = source
@@ -110,6 +112,8 @@ class ShadowStage:
         except BaseException as exc:  # whatever the shadow raised, the caller never sees it
             outcome = ShadowOutcome(version, ERROR, error=f"{type(exc).__name__}: {exc}")
         ctx.note("shadow", outcome)  # for the metrics and capture stages' records
+        if self._record is None:
+            return
         try:
             self._record(ctx, outcome)
         except Exception:

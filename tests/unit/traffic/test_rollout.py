@@ -82,11 +82,14 @@ def test_the_shadow_is_logged_for_requests_on_the_primary(
     assert reply.headers["x-model-version"] == "1"
     out = capsys.readouterr().out.splitlines()
     lines = [json.loads(text) for text in out if "shadow" in text]
-    [line] = lines
+    [line] = lines  # one EMF record per comparison, from the metrics stage
     assert line["model"] == "breast_cancer" and line["primary_version"] == "1"
     assert line["version"] == "2" and line["shadow_status"] in {"compared", "timeout"}
+    assert line["inference_id"] == reply.headers["x-inference-id"]
+    metrics = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+    assert {"Name": "ShadowComparisons", "Unit": "Count"} in metrics
     if line["shadow_status"] == "compared":
-        assert line["agreement"] == 1.0  # both versions call this row malignant
+        assert line["ShadowAgreement"] == 1.0  # both versions call this row malignant
 
 
 def test_models_without_a_policy_keep_the_plain_selector() -> None:

@@ -13,9 +13,9 @@ from sklearn.datasets import load_breast_cancer
 from lambdaserve.dataplane import DataPlane, RequestContext
 from lambdaserve.inference import InferenceRequest, InferenceResponse
 from lambdaserve.model import OnnxModel
+from lambdaserve.observability.shadow import COMPARED, ERROR, TIMEOUT, ShadowOutcome
 from lambdaserve.repository import ModelRepository
 from lambdaserve.settings import SOURCE_MODEL_REPOSITORY
-from lambdaserve.traffic.comparison import COMPARED, ERROR, TIMEOUT, ShadowOutcome
 from lambdaserve.traffic.policy import ShadowPolicy, TrafficPolicy
 from lambdaserve.traffic.shadow import ShadowStage
 from lambdaserve.traffic.source import CompiledPolicy, PolicySource, RepositoryFacts
