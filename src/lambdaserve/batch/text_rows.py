@@ -9,16 +9,16 @@ error report are the numeric readers' own.
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import orjson
 
-from lambdaserve.batch.blocks import Block, ParsedBlock, RowError, excerpt
+from lambdaserve.batch.blocks import Block, ParsedBlock, excerpt
 from lambdaserve.batch.byte_column import ByteColumn
-from lambdaserve.batch.csv_header import CsvLayout, encode_field, encode_row
+from lambdaserve.batch.csv_header import CsvLayout
+from lambdaserve.batch.csv_rows import read_rows
 from lambdaserve.batch.jsonl_reader import JsonlReader, json_type
 
 
@@ -39,53 +39,21 @@ class TextCsvReader:
         return parsed
 
     def parse(self, block: Block) -> ParsedBlock[list[ByteColumn]]:
-        layout, width = self.layout, self.layout.width
-        reader = csv.reader(io.StringIO(block.data.decode("utf-8", "replace"), newline=""))
-        texts: list[list[str]] = []
-        lines: list[int] = []
-        passthrough: list[list[bytes]] = [[] for _ in layout.passthrough]
-        errors: list[RowError] = []
-        consumed = blanks = 0
-        while True:
-            line = block.first_line + consumed
-            try:
-                fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                consumed = reader.line_num
-                errors.append(RowError(line, f"malformed CSV: {exc}", ""))
-                continue
-            consumed = reader.line_num
-            if not fields:
-                blanks += 1
-                continue
-            if len(fields) != width:
-                reason = f"expected {width} columns, found {len(fields)}"
-                errors.append(RowError(line, reason, excerpt(encode_row(fields))))
-                continue
+        layout = self.layout
+
+        def texts(fields: Sequence[str]) -> tuple[list[str] | None, str]:
             row = [fields[col] for col in layout.features]
-            empty = next(
-                (c for c, text in zip(layout.features, row, strict=True) if not text), None
-            )
-            if empty is not None:
-                reason = f"column {layout.names[empty]!r} is empty (missing text)"
-                errors.append(RowError(line, reason, excerpt(encode_row(fields))))
-                continue
-            texts.append(row)
-            lines.append(line)
-            for out, col in zip(passthrough, layout.passthrough, strict=True):
-                out.append(encode_field(fields[col]))
-        matrix = np.empty((len(texts), len(layout.features)), dtype=object)
-        if texts:
-            matrix[:] = texts
-        return ParsedBlock(
-            matrix,
-            np.asarray(lines, dtype=np.int64),
-            [ByteColumn.from_list(col) for col in passthrough],
-            errors,
-            blanks,
-        )
+            for col, text in zip(layout.features, row, strict=True):
+                if not text:
+                    return None, f"column {layout.names[col]!r} is empty (missing text)"
+            return row, ""
+
+        text = block.data.decode("utf-8", "replace")
+        rows = read_rows(layout, text, block.first_line, texts)
+        matrix = np.empty((len(rows.features), len(layout.features)), dtype=object)
+        if rows.features:
+            matrix[:] = rows.features
+        return rows.parsed(matrix)
 
 
 class TextJsonlReader(JsonlReader):
