@@ -6,6 +6,7 @@ import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -64,6 +65,23 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------- model store bucket (BYOM)
+MODEL_STORE_BUCKET = "lambdaserve-model-store-test"
+
+
+@pytest.fixture
+def model_store_s3(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto's S3 in-process with an empty model store bucket; yields an S3 client."""
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=MODEL_STORE_BUCKET)
+        yield client
 
 
 # ---------------------------------------------------------------- feedback table (observability)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ import boto3
 import numpy as np
 import onnx
 import pytest
-from moto import mock_aws
 from onnx import TensorProto, helper, numpy_helper
 
 from lambdaserve.dataplane import DataPlane
@@ -21,7 +19,7 @@ from lambdaserve.model import SessionConfig
 from lambdaserve.model_store import S3ModelStore, file_sha256, object_key
 from lambdaserve.repository import ModelRepository
 
-BUCKET = "lambdaserve-models-test"
+BUCKET = "lambdaserve-model-store-test"  # the model_store_s3 fixture's (tests/conftest.py)
 COLUMNS = 6_600_000  # x [n, 4] @ W [4, COLUMNS] float32: a 105.6 MB initializer
 
 
@@ -65,18 +63,8 @@ def manifest_json(sha256: str, store: str = "s3") -> dict[str, Any]:
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(model_store_s3: Any) -> Any:
+    return model_store_s3
 
 
 @pytest.fixture

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 
 from lambdaserve.local import template
 from lambdaserve.model_store import file_sha256
@@ -21,7 +18,7 @@ from lambdaserve.modelkit.errors import ModelKitError
 from lambdaserve.modelkit.project import Project
 from lambdaserve.modelkit.publish import publish_models
 
-BUCKET = "lambdaserve-model-store-test"
+BUCKET = "lambdaserve-model-store-test"  # the model_store_s3 fixture's (tests/conftest.py)
 
 
 def _quiet(_: str) -> None:
@@ -29,18 +26,8 @@ def _quiet(_: str) -> None:
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for var, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(model_store_s3: Any) -> Any:
+    return model_store_s3
 
 
 @pytest.fixture
