@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -178,3 +180,24 @@ def test_waits_end_when_the_process_exits_or_the_deadline_passes(api: RuntimeApi
 def test_unknown_paths_are_404(api: RuntimeApi) -> None:
     assert call(api, "GET", "/nothing")[0] == 404
     assert call(api, "POST", "/nothing")[0] == 404
+
+
+def test_connections_send_without_nagle_delay(
+    api: RuntimeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A response is written as headers, then body: Nagle's algorithm would hold the body
+    # until the client's delayed ACK (~40 ms per warm invocation).
+    options: list[tuple[int, int, int]] = []
+    setsockopt = socket.socket.setsockopt
+
+    client = threading.current_thread()
+
+    def record(sock: socket.socket, level: int, option: int, value: Any) -> None:
+        if threading.current_thread() is not client:  # the server's side (http.client sets it)
+            options.append((level, option, int(value)))
+        setsockopt(sock, level, option, value)
+
+    monkeypatch.setattr(socket.socket, "setsockopt", record)
+    status, _, _ = call(api, "GET", "/nothing")
+    assert status == 404
+    assert (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) in options
