@@ -1,10 +1,10 @@
 """A model function's init does only its own work: what Lambda's Init Duration would count.
 
-Each model function's handler module is imported in a fresh interpreter with the template's
-environment (the traffic override parameter included, as deployed), and the process then
-reports what init left behind: no boto3 (the override is read after init, on the first
-request), no background thread, and the garbage collector on again with init's objects
-frozen.
+Each model function's handler module (and the index function's) is imported in a fresh
+interpreter with the template's environment (the traffic override parameter included, as
+deployed), and the process then reports what init left behind: no boto3 (the override is
+read after init, on the first request), no background thread, and the garbage collector on
+again with init's objects frozen.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ PROBE = """
 import gc, json, sys, threading
 sys.path.insert(0, sys.argv[1])
 import app
-app.app.state.dataplane.model(app.settings.model_name)  # loaded and warm
+if app.settings.model_name:
+    app.app.state.dataplane.model(app.settings.model_name)  # loaded and warm
 print(json.dumps({
     "aws_sdk": sorted(m for m in ("boto3", "botocore") if m in sys.modules),
     "threads": sorted(t.name for t in threading.enumerate()),
@@ -66,3 +67,13 @@ def test_model_functions_init_without_the_aws_sdk_or_threads(
         assert facts["threads"] == ["MainThread"], spec.logical_id
         assert facts["gc_enabled"] is True, spec.logical_id
         assert isinstance(facts["frozen"], int) and facts["frozen"] > 10_000, spec.logical_id
+
+
+@pytest.mark.slow
+def test_the_index_function_inits_with_the_collector_paused_too(
+    function_specs: dict[str, FunctionSpec],
+) -> None:
+    facts = init_facts(function_specs["IndexFunction"])
+    assert facts["aws_sdk"] == []  # the forwarder's Lambda client is made on first use
+    assert facts["gc_enabled"] is True
+    assert isinstance(facts["frozen"], int) and facts["frozen"] > 10_000
