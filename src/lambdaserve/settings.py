@@ -105,6 +105,8 @@ class Settings:
     cache_entries: int = 1024
     cache_bytes: int = 32 * 1024 * 1024
     cache_ttl_seconds: int = 300
+    # 2: an input is cached the second time it misses (one-off inputs never are); 1: the first.
+    cache_admit_after: int = 2
     cache_table: str = ""
     cache_table_timeout_ms: int = 100
     # Observability (issue 14): one EMF + log line per request; a sampled Data Capture
@@ -162,6 +164,7 @@ class Settings:
             cache_entries=_int("LAMBDASERVE_CACHE_ENTRIES", 1024),
             cache_bytes=_int("LAMBDASERVE_CACHE_BYTES", 32 * 1024 * 1024),
             cache_ttl_seconds=_int("LAMBDASERVE_CACHE_TTL_SECONDS", 300),
+            cache_admit_after=_int("LAMBDASERVE_CACHE_ADMIT_AFTER", 2),
             cache_table=os.environ.get("LAMBDASERVE_CACHE_TABLE", "").strip(),
             cache_table_timeout_ms=_int("LAMBDASERVE_CACHE_TABLE_TIMEOUT_MS", 100),
             metrics=_flag("LAMBDASERVE_METRICS", True),

@@ -6,6 +6,8 @@ and it stores neutral outputs, so every protocol encodes a hit itself. Every pre
 response says what happened in `x-cache`: `hit`, `miss`, or `bypass` (the caller sent
 `cache-control: no-cache` / `no-store`, the cache is off, or the input does not fit the
 model, which then refuses it). `no-cache` still refreshes the entry; `no-store` does not.
+By default an input is stored the second time it misses (`admission.Doorkeeper`): one-off
+inputs, most of a continuous-feature model's traffic, cost a miss only their lookup.
 Entries in the shared table outlive containers and deployments, so its keys also carry a
 digest of the model file: a version re-published with different weights misses.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 
+from lambdaserve.cache.admission import Doorkeeper
 from lambdaserve.cache.key import canonical_inputs, request_key
 from lambdaserve.cache.lru import LruCache
 from lambdaserve.cache.table import SharedTable
@@ -31,9 +34,16 @@ HIT, MISS, BYPASS = "hit", "miss", "bypass"
 class CacheStage:
     headers: tuple[str, ...] = ("cache-control",)
 
-    def __init__(self, lru: LruCache | None, table: SharedTable | None = None) -> None:
+    def __init__(
+        self,
+        lru: LruCache | None,
+        table: SharedTable | None = None,
+        doorkeeper: Doorkeeper | None = None,
+    ) -> None:
         self.lru = lru
         self.table = table
+        # None: every miss is stored; else only inputs that missed before (admission.py).
+        self.doorkeeper = doorkeeper
         self._model_digests: dict[tuple[str, str], str] = {}
 
     def __call__(
@@ -72,7 +82,8 @@ class CacheStage:
                 return InferenceResponse(ctx.model, selection.version, dict(outputs), request.id)
         response = call_next(ctx, request)
         ctx.add_header(HEADER, MISS if lookup else BYPASS)
-        if store:
+        doorkeeper = self.doorkeeper
+        if store and (doorkeeper is None or not lookup or doorkeeper.admit(key)):
             if lru is not None:
                 lru.put(key, response.outputs)
             if table is not None:
@@ -84,6 +95,8 @@ class CacheStage:
         init's credentials. Start both afresh."""
         if self.lru is not None:
             self.lru.clear()
+        if self.doorkeeper is not None:
+            self.doorkeeper.clear()
         if self.table is not None:
             self.table.refresh()
 

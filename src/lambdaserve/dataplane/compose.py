@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from lambdaserve import snapstart
+from lambdaserve.cache.admission import Doorkeeper
 from lambdaserve.cache.lru import LruCache
 from lambdaserve.cache.table import SharedTable, dynamodb_client
 from lambdaserve.dataplane.cache import CacheStage
@@ -51,7 +52,10 @@ def cache_stage(settings: Settings, plane: DataPlane | None = None) -> CacheStag
         table = SharedTable(
             settings.cache_table, settings.cache_ttl_seconds, partial(dynamodb_client, timeout)
         )
-    stage = CacheStage(lru, table)
+    doorkeeper = None
+    if settings.cache_admit_after > 1 and (lru is not None or table is not None):
+        doorkeeper = Doorkeeper(4 * max(settings.cache_entries, 1))
+    stage = CacheStage(lru, table, doorkeeper)
     if table is not None and plane is not None and settings.model_name:
         name = settings.model_name
         stage.digest_models(name, plane.versions(name), plane.repository.manifest)

@@ -48,6 +48,22 @@ def test_least_recently_used_goes_first_when_entries_overflow() -> None:
     assert len(cache) == 2
 
 
+def test_a_full_large_cache_drops_its_least_recent_sixteenth_at_once() -> None:
+    cache = LruCache(64, 1 << 20, 60)
+    for i in range(64):
+        cache.put(k(i.to_bytes(2, "little")), outputs(i))
+    assert cache.get(k((0).to_bytes(2, "little"))) is not None  # 0 becomes the most recent
+    sizes = []
+    for i in range(64, 64 + 8):
+        cache.put(k(i.to_bytes(2, "little")), outputs(i))
+        sizes.append(len(cache))
+    # the first overflowing store drops 5 (65 -> 60), the next four fill the room again
+    assert sizes == [60, 61, 62, 63, 64, 60, 61, 62]
+    kept = {i for i in range(72) if cache.get(k(i.to_bytes(2, "little"))) is not None}
+    assert 0 in kept and 1 not in kept and {64, 65, 66, 67, 68, 69, 70, 71} <= kept
+    assert max(sizes) <= cache.max_entries
+
+
 def test_byte_bound_evicts_and_refuses_what_can_never_fit() -> None:
     one = outputs_nbytes(outputs(0, size=100)) + 1  # + the key's one input byte
     assert one == ENTRY_OVERHEAD_BYTES + len("probabilities") + 400 + 1

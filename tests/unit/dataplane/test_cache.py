@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
+from lambdaserve.cache.admission import Doorkeeper
 from lambdaserve.cache.lru import LruCache
 from lambdaserve.cache.table import SharedTable, dynamodb_client
 from lambdaserve.dataplane import DataPlane, RequestContext
@@ -67,6 +68,24 @@ def test_second_identical_request_is_a_hit_with_the_same_outputs() -> None:
     assert second.model_version == "2"
     for name, array in first.outputs.items():
         assert second.outputs[name].tobytes() == array.tobytes()
+
+
+def test_with_a_doorkeeper_an_input_is_stored_on_its_second_miss() -> None:
+    stage = CacheStage(LruCache(16, 1 << 20, 60), doorkeeper=Doorkeeper(64))
+    plane, model = make_plane(stage)
+    states = [infer(plane)[1] for _ in range(4)]
+    assert states == ["miss", "miss", "hit", "hit"] and model.calls == 2
+    assert stage.lru is not None and len(stage.lru) == 1
+    other = ROW.copy()
+    other[0, 0] += 1.0
+    assert infer(plane, array=other)[1] == "miss"
+    assert len(stage.lru) == 1  # a one-off input is remembered, never stored
+
+
+def test_no_cache_refreshes_the_entry_whatever_the_doorkeeper_says() -> None:
+    plane, model = make_plane(CacheStage(LruCache(16, 1 << 20, 60), doorkeeper=Doorkeeper(64)))
+    assert infer(plane, **{"cache-control": "no-cache"})[1] == "bypass"
+    assert infer(plane)[1] == "hit" and model.calls == 1
 
 
 def test_versions_never_share_entries() -> None:

@@ -67,8 +67,9 @@ def test_a_prediction_leaves_one_request_record_and_an_inference_id(
     assert "Captured" not in record
     # The cache stage runs inside this one: its answer is in the record.
     assert (record["cache"], record["CacheHits"], record["CacheMisses"]) == ("miss", 0, 1)
+    client.post("/models/iris/predict", json={"features": IRIS_ROW})  # its second miss: cached
     client.post("/models/iris/predict", json={"features": IRIS_ROW})
-    [again] = _requests(capsys.readouterr().out)
+    [_, again] = _requests(capsys.readouterr().out)
     assert (again["cache"], again["CacheHits"], again["CacheMisses"]) == ("hit", 1, 0)
     assert again["inference_id"] != record["inference_id"]  # a new inference, same answer
 
