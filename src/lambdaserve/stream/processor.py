@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from lambdaserve.dataplane import DataPlane
@@ -57,29 +58,28 @@ class StreamProcessor:
         """Every message's result in event order, and the ids that must be retried."""
         docs: list[dict[str, Any] | None] = [None] * len(batch)
         groups = Groups()
-        resolve = Resolver(self.plane)
-        for index, message in enumerate(batch):
-            model: str | None = None
-            cid = version = None
+        target = Resolver(self.plane).target
+        parse, route, row_list = request.parse_body, request.route, request.row_list
+        max_rows = self.config.max_rows
+        for index, message in enumerate(batch):  # the per-message loop: keep it lean
+            doc = version = None
             try:
-                doc = request.parse_body(message.body)
-                cid, model = request.caller_id(doc), doc.get("model")
-                routed = request.route(doc)
-                version, manifest = resolve.target(routed.model, routed.version)
-                rows = request.row_list(routed, manifest, self.config.max_rows)
+                doc = parse(message.body)
+                routed = route(doc)
+                version, manifest = target(routed.model, routed.version)
+                rows = row_list(routed, manifest, max_rows)
             except LambdaserveError as exc:
-                name = model if isinstance(model, str) else None
-                docs[index] = results.failure(message.message_id, cid, name, exc, version)
+                docs[index] = _refused(message, doc, version, exc)
                 continue
             member = Member(index, message.message_id, routed.caller_id, rows, routed.single)
             groups.add(routed.model, version, member)
         retry: set[str] = set()
         for group in groups:
-            for scored in scoring.score(self.plane, group):
-                if scored.doc is None:
-                    retry.add(scored.member.message_id)
+            for member, doc in zip(group.members, scoring.score(self.plane, group), strict=True):
+                if doc is None:
+                    retry.add(member.message_id)
                 else:
-                    docs[scored.member.index] = scored.doc
+                    docs[member.index] = doc
         limit = self.config.max_result_bytes
         encoded = [results.encode(d, limit) for d in docs if d is not None]
         return encoded, retry
@@ -102,23 +102,32 @@ class StreamProcessor:
         return report(dict(event), kind, outcome.failed, context)
 
 
+def _refused(
+    message: Message, doc: dict[str, Any] | None, version: str | None, exc: LambdaserveError
+) -> dict[str, Any]:
+    """The error result of a message refused before scoring; its id and model echoed if read."""
+    cid = model = None
+    if doc is not None:
+        cid = request.caller_id(doc)
+        named = doc.get("model")
+        model = named if isinstance(named, str) else None
+    return results.failure(message.message_id, cid, model, exc, version)
+
+
 def report(
     event: dict[str, Any], kind: EventKind, failed: set[str], context: Any
 ) -> dict[str, Any]:
     """Powertools' partial batch response: its record handler raises for undelivered ids."""
-    from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
+    from aws_lambda_powertools.utilities.batch import process_partial_response
 
+    processor = batch_processor(kind)
+    if not failed:  # the usual case: every record is acknowledged, no id needs looking up
+        return dict(process_partial_response(event, _delivered, processor, context))
     if kind is EventKind.SQS:
-        processor = BatchProcessor(event_type=EventType.SQS)
 
         def record_id(record: Any) -> str:
             return str(record.message_id)
     else:
-        processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 
         def record_id(record: Any) -> str:
             return str(record.kinesis.sequence_number)
@@ -129,3 +138,17 @@ def report(
             raise NotDelivered(f"the result of {ident} was not delivered; Lambda retries it")
 
     return dict(process_partial_response(event, record_handler, processor, context))
+
+
+@cache
+def batch_processor(kind: EventKind) -> Any:
+    """One Powertools processor per event source, made once (it resets on every use)."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    if kind is EventKind.SQS:
+        return BatchProcessor(event_type=EventType.SQS)
+    return BatchProcessor(event_type=EventType.KinesisDataStreams)
+
+
+def _delivered(record: Any) -> None:
+    """The record handler when every result was delivered: nothing to raise."""

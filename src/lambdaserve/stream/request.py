@@ -20,9 +20,10 @@ from lambdaserve.errors import InvalidInput, PayloadTooLarge
 from lambdaserve.repository import ModelManifest
 
 ROUTING = ("model", "version", "id")
+_ABSENT: Any = object()  # a field the body does not have (JSON null is a value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs ~1 us to build, per message
 class Routed:
     model: str
     version: str | None  # a version or a label of the model; None: the model's default
@@ -31,43 +32,51 @@ class Routed:
     single: bool  # `features`: one row, answered with one prediction
 
 
-def parse_body(body: bytes) -> dict[str, Any]:
+def parse_body(body: str | bytes) -> dict[str, Any]:
     try:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"message body is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
+    if type(doc) is not dict:
         raise InvalidInput('message body must be a JSON object with "model" and "features"')
     return doc
 
 
 def caller_id(doc: dict[str, Any]) -> str | None:
     """The caller's id when it is a string or an integer (echoed even on errors)."""
-    value = doc.get("id")
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
+    return _caller_id(doc.get("id"))
+
+
+def _caller_id(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is int:  # JSON's integers (bool is not int here: type() is exact)
         return str(value)
     return None
 
 
 def route(doc: dict[str, Any]) -> Routed:
     model = doc.get("model")
-    if not isinstance(model, str) or not model:
+    if type(model) is not str or not model:
         raise InvalidInput('"model" must be the name of a model')
     version = doc.get("version")
-    if isinstance(version, int) and not isinstance(version, bool):
+    if version is not None and type(version) is not str:
+        if type(version) is not int:
+            raise InvalidInput('"version" must be a version or a label of the model')
         version = str(version)
-    if version is not None and (not isinstance(version, str) or not version):
+    elif version == "":
         raise InvalidInput('"version" must be a version or a label of the model')
-    if "id" in doc and doc["id"] is not None and caller_id(doc) is None:
+    raw_id = doc.get("id")
+    cid = _caller_id(raw_id)
+    if cid is None and raw_id is not None:
         raise InvalidInput('"id" must be a string or an integer')
-    if ("features" in doc) == ("instances" in doc):
+    features = doc.get("features", _ABSENT)
+    instances = doc.get("instances", _ABSENT)
+    if (features is _ABSENT) == (instances is _ABSENT):
         raise InvalidInput('message must have exactly one of "features" or "instances"')
-    single = "features" in doc
-    return Routed(
-        model, version, caller_id(doc), doc["features" if single else "instances"], single
-    )
+    single = features is not _ABSENT
+    return Routed(model, version, cid, features if single else instances, single)
 
 
 def row_list(routed: Routed, manifest: ModelManifest, max_rows: int) -> list[Any]:

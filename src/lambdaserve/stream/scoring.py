@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,45 +25,27 @@ from lambdaserve.stream.grouping import Group, Member
 log = logging.getLogger("lambdaserve.stream")
 
 
-@dataclass(frozen=True, slots=True)
-class Scored:
-    """A member's result document, or None when the model failed for reasons of ours."""
-
-    member: Member
-    doc: dict[str, Any] | None
+Doc = dict[str, Any]
 
 
-def score(plane: DataPlane, group: Group) -> list[Scored]:
-    """Every member of the group with its result, in member order."""
+def score(plane: DataPlane, group: Group) -> Sequence[Doc | None]:
+    """Each member's result document, in member order; None for a member whose model failed
+    for reasons of ours (it is retried, not answered)."""
+    members = group.members
     ctx = RequestContext(group.model, group.version, route="stream", started=time.perf_counter())
     try:
-        selection = plane.select(ctx)
-        manifest = selection.manifest
-        refused: list[Scored] = []
-        try:  # the whole group's rows in one conversion and one check
-            rows = [row for m in group.members for row in m.rows]
-            block: np.ndarray | None = request.to_array(rows, manifest, "rows")
-            good = group.members
-        except InvalidInput:  # someone sent bad rows: find who, one message at a time
-            good, arrays = [], []
-            for m in group.members:
-                try:
-                    arrays.append(request.to_array(m.rows, manifest, _what(m)))
-                    good.append(m)
-                except LambdaserveError as exc:
-                    refused.append(Scored(m, _failure(m, ctx, exc)))
-            block = np.concatenate(arrays) if len(arrays) > 1 else arrays[0] if arrays else None
+        manifest = plane.select(ctx).manifest
         name = manifest.inputs[0].name
-        scored = _scored(plane, ctx, name, good, block) if block is not None else []
-        if refused:
-            order = {m.index: i for i, m in enumerate(group.members)}
-            scored = sorted(scored + refused, key=lambda s: order[s.member.index])
-        return scored
+        try:  # the whole group's rows in one conversion and one check
+            block = request.to_array([row for m in members for row in m.rows], manifest, "rows")
+        except InvalidInput:  # someone sent bad rows: find who, one message at a time
+            return _score_apart(plane, ctx, name, members)
+        return _scored(plane, ctx, name, members, block)
     except LambdaserveError as exc:
         ctx.status, ctx.error = exc.status, exc
         if exc.status >= 500:
             return _retry(group, exc)
-        return [Scored(m, _failure(m, ctx, exc)) for m in group.members]
+        return [_failure(m, ctx, exc) for m in members]
     except Exception as exc:
         ctx.status, ctx.error = 500, exc
         return _retry(group, exc)
@@ -75,13 +57,36 @@ def _what(member: Member) -> str:
     return "features" if member.single else "instances"
 
 
-def _failure(member: Member, ctx: RequestContext, exc: LambdaserveError) -> dict[str, Any]:
+def _failure(member: Member, ctx: RequestContext, exc: LambdaserveError) -> Doc:
     return results.failure(member.message_id, member.caller_id, ctx.model, exc, ctx.version)
+
+
+def _score_apart(
+    plane: DataPlane, ctx: RequestContext, name: str, members: list[Member]
+) -> Sequence[Doc | None]:
+    """Each message's rows checked alone: the bad ones answered, the good ones in one call."""
+    assert ctx.selection is not None  # select ran
+    manifest = ctx.selection.manifest
+    docs: list[Doc | None] = [None] * len(members)
+    good, positions, arrays = [], [], []
+    for i, m in enumerate(members):
+        try:
+            arrays.append(request.to_array(m.rows, manifest, _what(m)))
+        except LambdaserveError as exc:
+            docs[i] = _failure(m, ctx, exc)
+            continue
+        good.append(m)
+        positions.append(i)
+    if arrays:
+        block = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+        for i, doc in zip(positions, _scored(plane, ctx, name, good, block), strict=True):
+            docs[i] = doc
+    return docs
 
 
 def _scored(
     plane: DataPlane, ctx: RequestContext, name: str, members: list[Member], block: Any
-) -> list[Scored]:
+) -> Sequence[Doc | None]:
     """The block in one model call; if the model refuses it, each member alone."""
     try:
         return _predict(plane, ctx, name, members, block)
@@ -89,7 +94,7 @@ def _scored(
         if exc.status >= 500:
             raise
     # A value the model refuses (NaN, beyond float32) is in the block: one call each.
-    found: list[Scored] = []
+    found: list[Doc | None] = []
     start = 0
     for m in members:
         alone = block[start : start + len(m.rows)]
@@ -99,30 +104,22 @@ def _scored(
         except LambdaserveError as exc:
             if exc.status >= 500:
                 raise
-            found.append(Scored(m, _failure(m, ctx, exc)))
+            found.append(_failure(m, ctx, exc))
     return found
 
 
 def _predict(
     plane: DataPlane, ctx: RequestContext, name: str, members: list[Member], block: Any
-) -> list[Scored]:
+) -> list[Doc]:
     outputs = plane.predict_block(ctx, {name: block})
     selection = ctx.selection
     assert selection is not None  # select ran
     response = InferenceResponse(ctx.model, selection.version, outputs)
     rows = prediction_rows(response, selection.manifest)
-    scored, start = [], 0
-    for m in members:
-        end = start + len(m.rows)
-        doc = results.prediction(
-            m.message_id, m.caller_id, ctx.model, selection.version, rows[start:end], m.single
-        )
-        scored.append(Scored(m, doc))
-        start = end
-    return scored
+    return results.predictions(members, rows, ctx.model, selection.version)
 
 
-def _retry(group: Group, exc: BaseException) -> list[Scored]:
+def _retry(group: Group, exc: BaseException) -> list[Doc | None]:
     log.error(
         "scoring %d message(s) for %s version %s failed; they will be retried",
         len(group.members),
@@ -130,4 +127,4 @@ def _retry(group: Group, exc: BaseException) -> list[Scored]:
         group.version,
         exc_info=exc,
     )
-    return [Scored(m, None) for m in group.members]
+    return [None] * len(group.members)
