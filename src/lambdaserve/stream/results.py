@@ -7,12 +7,17 @@ caller's id, else the input's message id) travels beside the body as a message a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from lambdaserve.codecs.contract import dump_json
+from lambdaserve.codecs.simple import prediction_rows
 from lambdaserve.errors import LambdaserveError, PayloadTooLarge
+from lambdaserve.inference import InferenceResponse
+from lambdaserve.repository import ModelManifest
 
 if TYPE_CHECKING:
     from lambdaserve.stream.grouping import Member
@@ -56,32 +61,65 @@ def prediction(
 
 
 def predictions(
-    members: Sequence[Member], rows: Sequence[dict[str, Any]], model: str, version: str
+    members: Sequence[Member],
+    outputs: Mapping[str, np.ndarray],
+    manifest: ModelManifest,
+    version: str,
 ) -> list[dict[str, Any]]:
-    """Each member's prediction document, from the rows of the block its group was scored in.
+    """Each member's prediction document, from the outputs of its group's one model call.
 
-    The per-message path of a stream: one dict per message, built in one step.
+    The seed-style rows are `prediction_rows`' (the REST function's answer); for the usual
+    stream message, one row of a classifier, the document is built in one step instead.
     """
+    if (
+        manifest.is_classifier
+        and "label" in outputs
+        and "probabilities" in outputs
+        and len(outputs["label"]) == len(members)
+        and all(m.single for m in members)
+    ):
+        return _classified(members, outputs, manifest, version)
+    response = InferenceResponse(manifest.name, version, dict(outputs))
+    rows = prediction_rows(response, manifest)
     docs = []
     start = 0
     for m in members:
-        if m.single:
-            docs.append(
-                {
-                    "id": m.caller_id,
-                    "message_id": m.message_id,
-                    "model": model,
-                    "version": version,
-                    **rows[start],
-                }
-            )
-            start += 1
-        else:
-            end = start + len(m.rows)
-            docs.append(
-                prediction(m.message_id, m.caller_id, model, version, rows[start:end], False)
-            )
-            start = end
+        end = start + len(m.rows)
+        docs.append(
+            prediction(m.message_id, m.caller_id, manifest.name, version, rows[start:end], m.single)
+        )
+        start = end
+    return docs
+
+
+def _classified(
+    members: Sequence[Member],
+    outputs: Mapping[str, np.ndarray],
+    manifest: ModelManifest,
+    version: str,
+) -> list[dict[str, Any]]:
+    """`prediction` of `prediction_rows`' classifier row, one row per member, in one dict."""
+    proba = outputs["probabilities"]
+    width = proba.shape[1]
+    names = manifest.class_labels
+    if names is None or len(names) != width:
+        names = tuple(str(i) for i in range(width))
+    model = manifest.name
+    docs = []
+    for m, label, row in zip(members, outputs["label"].tolist(), proba.tolist(), strict=True):
+        best = max(row)
+        docs.append(
+            {
+                "id": m.caller_id,
+                "message_id": m.message_id,
+                "model": model,
+                "version": version,
+                "prediction": label,
+                "label": names[row.index(best)],
+                "probability": best,
+                "probabilities": dict(zip(names, row, strict=True)),
+            }
+        )
     return docs
 
 

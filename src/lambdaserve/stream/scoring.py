@@ -15,10 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from lambdaserve.codecs.simple import prediction_rows
 from lambdaserve.dataplane import DataPlane, RequestContext
 from lambdaserve.errors import InvalidInput, LambdaserveError
-from lambdaserve.inference import InferenceResponse
 from lambdaserve.stream import request, results
 from lambdaserve.stream.grouping import Group, Member
 
@@ -114,9 +112,7 @@ def _predict(
     outputs = plane.predict_block(ctx, {name: block})
     selection = ctx.selection
     assert selection is not None  # select ran
-    response = InferenceResponse(ctx.model, selection.version, outputs)
-    rows = prediction_rows(response, selection.manifest)
-    return results.predictions(members, rows, ctx.model, selection.version)
+    return results.predictions(members, outputs, selection.manifest, selection.version)
 
 
 def _retry(group: Group, exc: BaseException) -> list[Doc | None]:
