@@ -61,15 +61,33 @@ class Resolver:
 class Groups:
     """Members added in event order; groups kept in order of their first member."""
 
-    def __init__(self) -> None:
+    def __init__(self, resolver: Resolver | None = None) -> None:
         self._groups: dict[tuple[str, str], Group] = {}
+        self._resolver = resolver
+        # (model, version or label as the message named it) -> its group and manifest
+        self._named: dict[tuple[str, str | None], tuple[Group, ModelManifest]] = {}
 
     def add(self, model: str, version: str, member: Member) -> None:
+        self._group(model, version).members.append(member)
+
+    def slot(self, model: str, version: str | None) -> tuple[Group, ModelManifest]:
+        """The group a message naming `version` (a version, a label or None) joins, resolved
+        once per name: the per-message path is one dict lookup."""
+        key = (model, version)
+        found = self._named.get(key)
+        if found is None:
+            if self._resolver is None:
+                raise RuntimeError("Groups.slot needs a Resolver")
+            concrete, manifest = self._resolver.target(model, version)
+            found = self._named[key] = (self._group(model, concrete), manifest)
+        return found
+
+    def _group(self, model: str, version: str) -> Group:
         key = (model, version)
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = Group(model, version)
-        group.members.append(member)
+        return group
 
     def __iter__(self) -> Iterator[Group]:
         return iter(self._groups.values())

@@ -57,22 +57,28 @@ class StreamProcessor:
     def results(self, batch: Sequence[Message]) -> tuple[list[Result], set[str]]:
         """Every message's result in event order, and the ids that must be retried."""
         docs: list[dict[str, Any] | None] = [None] * len(batch)
-        groups = Groups()
-        target = Resolver(self.plane).target
-        parse, route, row_list = request.parse_body, request.route, request.row_list
+        groups = Groups(Resolver(self.plane))
+        parse, route, slot, row_list = (
+            request.parse_body,
+            request.route,
+            groups.slot,
+            request.row_list,
+        )
         max_rows = self.config.max_rows
         for index, message in enumerate(batch):  # the per-message loop: keep it lean
-            doc = version = None
+            doc = group = None
             try:
                 doc = parse(message.body)
                 routed = route(doc)
-                version, manifest = target(routed.model, routed.version)
+                group, manifest = slot(routed.model, routed.version)
                 rows = row_list(routed, manifest, max_rows)
             except LambdaserveError as exc:
+                version = group.version if group is not None else None
                 docs[index] = _refused(message, doc, version, exc)
                 continue
-            member = Member(index, message.message_id, routed.caller_id, rows, routed.single)
-            groups.add(routed.model, version, member)
+            group.members.append(
+                Member(index, message.message_id, routed.caller_id, rows, routed.single)
+            )
         retry: set[str] = set()
         for group in groups:
             for member, doc in zip(group.members, scoring.score(self.plane, group), strict=True):
@@ -81,7 +87,8 @@ class StreamProcessor:
                 else:
                     docs[member.index] = doc
         limit = self.config.max_result_bytes
-        encoded = [results.encode(d, limit) for d in docs if d is not None]
+        encode = results.encode
+        encoded = [encode(d, limit) for d in docs if d is not None]
         return encoded, retry
 
     def process(self, batch: Sequence[Message]) -> Outcome:

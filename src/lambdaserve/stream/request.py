@@ -67,10 +67,11 @@ def route(doc: dict[str, Any]) -> Routed:
         version = str(version)
     elif version == "":
         raise InvalidInput('"version" must be a version or a label of the model')
-    raw_id = doc.get("id")
-    cid = _caller_id(raw_id)
-    if cid is None and raw_id is not None:
-        raise InvalidInput('"id" must be a string or an integer')
+    cid = doc.get("id")
+    if cid is not None and type(cid) is not str:
+        if type(cid) is not int:  # bool is not int here: type() is exact
+            raise InvalidInput('"id" must be a string or an integer')
+        cid = str(cid)
     features = doc.get("features", _ABSENT)
     instances = doc.get("instances", _ABSENT)
     if (features is _ABSENT) == (instances is _ABSENT):

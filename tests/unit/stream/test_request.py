@@ -39,6 +39,8 @@ def test_routing_fields_and_rows() -> None:
         (b'{"model": "", "features": [1]}', '"model"'),
         (b'{"model": "iris", "version": true, "features": [1]}', '"version"'),
         (b'{"model": "iris", "id": {"a": 1}, "features": [1]}', '"id"'),
+        (b'{"model": "iris", "id": true, "features": [1]}', '"id"'),
+        (b'{"model": "iris", "version": "", "features": [1]}', '"version"'),
         (b'{"model": "iris"}', "exactly one of"),
         (b'{"model": "iris", "features": [1], "instances": [[1]]}', "exactly one of"),
     ],
