@@ -141,3 +141,18 @@ def test_a_result_over_the_configured_limit_is_answered_with_an_error(
 
 def test_an_empty_batch_does_nothing(plane: DataPlane) -> None:
     assert StreamProcessor(plane, []).handle({"Records": []}) == {"batchItemFailures": []}
+
+
+def test_the_shared_powertools_processor_starts_clean_after_a_failed_batch(
+    plane: DataPlane, sqs: Any, queue: str
+) -> None:
+    gone = sqs.create_queue(QueueName="gone-then-back")["QueueUrl"]
+    sqs.delete_queue(QueueUrl=gone)
+    event = sqs_event({"model": "iris", "features": IRIS}, {"model": "iris", "features": IRIS})
+    with pytest.raises(BatchProcessingError):
+        StreamProcessor(plane, [SqsSink(gone, lambda: sqs)]).handle(event)
+    # The next invocation (same container, same processor) reports nothing left over.
+    assert StreamProcessor(plane, [SqsSink(queue, lambda: sqs)]).handle(event) == {
+        "batchItemFailures": []
+    }
+    assert [g["message_id"] for g in outputs(sqs, queue)] == ["m0", "m1"]
