@@ -93,3 +93,17 @@ def stop(server: LocalServer) -> None:
     if server.serving:
         server.shutdown()
     server.server_close()
+
+
+def moto_client(service: str, endpoint: str, region: str) -> Any:
+    """A boto3 client of `service` on a local moto server (dummy credentials: moto takes any)."""
+    import boto3
+
+    make: Any = boto3.client  # typed per service name; any of ours will do
+    return make(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )

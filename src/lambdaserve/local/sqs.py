@@ -23,7 +23,7 @@ from typing import Any
 from lambdaserve.local.errors import LocalError
 from lambdaserve.local.runtime import LocalLambda
 from lambdaserve.local.samples import Sample
-from lambdaserve.local.server import start_moto
+from lambdaserve.local.server import moto_client, start_moto
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import ACCOUNT_ID, Template
 from lambdaserve.local.template.sources.sqs import QueueTrigger, StreamTrigger
@@ -135,16 +135,7 @@ class LocalQueues:
         return f"arn:aws:sqs:{self.template.region}:{ACCOUNT_ID}:{queue_name}"
 
     def client(self, name: str) -> Any:
-        import boto3
-
-        make: Any = boto3.client  # one factory for several services
-        return make(
-            name,
-            endpoint_url=self.endpoint,
-            region_name=self.template.region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        return moto_client(name, self.endpoint, self.template.region)
 
     def stop(self) -> None:
         self._server.stop()

@@ -17,7 +17,7 @@ from typing import Any
 
 from lambdaserve.local.runtime import LocalLambda
 from lambdaserve.local.samples import Sample
-from lambdaserve.local.server import start_moto
+from lambdaserve.local.server import moto_client, start_moto
 from lambdaserve.local.services import Log, ServeOptions, service
 from lambdaserve.local.template import Template
 
@@ -37,16 +37,7 @@ class LocalStores:
             raise
 
     def client(self, name: str) -> Any:
-        import boto3
-
-        make: Any = boto3.client  # typed per service name; any of ours will do
-        return make(
-            name,
-            endpoint_url=self.endpoint,
-            region_name=self.template.region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        return moto_client(name, self.endpoint, self.template.region)
 
     def _create(self) -> None:
         ssm = self.client("ssm")
